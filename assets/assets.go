@@ -1,0 +1,136 @@
+// Package assets holds the data m365creds ships inside its binary: the Microsoft Graph
+// permission catalogue, the presets that group its rows, and the help text of each wizard step.
+package assets
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+//go:embed permissions.json presets.json help/*.txt
+var files embed.FS
+
+// Permission is one delegated permission a user can tick in the wizard.
+type Permission struct {
+	Scope        string `json:"scope"`
+	Resource     string `json:"resource"` // empty for the OpenID Connect scopes, which belong to no API
+	Summary      string `json:"summary"`
+	NeededFor    string `json:"neededFor"`
+	AdminConsent bool   `json:"adminConsent"`
+	Personal     bool   `json:"personal"` // works for personal Microsoft accounts
+	OIDC         bool   `json:"oidc"`
+	ID           string `json:"id"`
+	Group        string `json:"group"`
+}
+
+// FullScope returns the scope as it is sent to Microsoft. Graph scopes go short (Microsoft
+// assumes Graph when the resource is missing); other resources need their prefix.
+func (p Permission) FullScope() string {
+	if p.Resource == "" || p.Resource == GraphResource {
+		return p.Scope
+	}
+	return p.Resource + "/" + p.Scope
+}
+
+// Preset is a named group of permissions that matches a common job.
+type Preset struct {
+	Name   string   `json:"name"`
+	Title  string   `json:"title"`
+	Scopes []string `json:"scopes"`
+}
+
+// GraphResource is the resource identifier of Microsoft Graph in the global cloud.
+const GraphResource = "https://graph.microsoft.com"
+
+var (
+	loadOnce    sync.Once
+	permissions []Permission
+	byScope     map[string]int
+	presets     []Preset
+)
+
+// load parses the embedded files once. A parse failure is a build mistake, so it panics.
+func load() {
+	loadOnce.Do(func() {
+		mustDecode("permissions.json", &permissions)
+		mustDecode("presets.json", &presets)
+		byScope = make(map[string]int, len(permissions))
+		for i, p := range permissions {
+			byScope[strings.ToLower(p.Scope)] = i
+		}
+	})
+}
+
+func mustDecode(name string, v any) {
+	raw, err := files.ReadFile(name)
+	if err != nil {
+		panic(fmt.Sprintf("assets: %s missing from the build: %v", name, err))
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		panic(fmt.Sprintf("assets: %s is not valid: %v", name, err))
+	}
+}
+
+// Permissions returns the catalogue in display order. The slice is a copy.
+func Permissions() []Permission {
+	load()
+	return append([]Permission(nil), permissions...)
+}
+
+// PermissionByScope finds a catalogue row by scope name, ignoring case and a resource prefix.
+func PermissionByScope(scope string) (Permission, bool) {
+	load()
+	name := scope
+	if i := strings.LastIndex(name, "/"); i >= 0 && strings.HasPrefix(name, "https://") {
+		name = name[i+1:]
+	}
+	i, ok := byScope[strings.ToLower(name)]
+	if !ok {
+		return Permission{}, false
+	}
+	return permissions[i], true
+}
+
+// Presets returns the presets in display order. The slice is a copy.
+func Presets() []Preset {
+	load()
+	out := make([]Preset, len(presets))
+	for i, p := range presets {
+		out[i] = Preset{Name: p.Name, Title: p.Title, Scopes: append([]string(nil), p.Scopes...)}
+	}
+	return out
+}
+
+// PresetByName finds a preset by its name.
+func PresetByName(name string) (Preset, bool) {
+	for _, p := range Presets() {
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+	}
+	return Preset{}, false
+}
+
+// PresetNames lists the preset names, sorted, for usage messages and completion.
+func PresetNames() []string {
+	var names []string
+	for _, p := range Presets() {
+		names = append(names, p.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Help returns the help text of a wizard step ("account", "register", "ids", "secret",
+// "permissions", "consent", "save"), or "" when there is none.
+func Help(step string) string {
+	raw, err := files.ReadFile("help/" + strings.ToLower(step) + ".txt")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(string(raw), "\n")
+}
