@@ -1,0 +1,97 @@
+package oauth
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSplitCommandLine(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX quoting")
+	}
+	cases := map[string][]string{
+		"firefox":                         {"firefox"},
+		"  open -a 'Google Chrome'  ":     {"open", "-a", "Google Chrome"},
+		`"/opt/my browser/bin" --new-tab`: {"/opt/my browser/bin", "--new-tab"},
+		`a\ b c`:                          {"a b", "c"},
+		`x ''`:                            {"x", ""},
+	}
+	for in, want := range cases {
+		if got := splitCommandLine(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+	if got := browserArgs([]string{"b", "--url=%s"}, "U"); !reflect.DeepEqual(got, []string{"b", "--url=U"}) {
+		t.Errorf("placeholder: %q", got)
+	}
+	if got := browserArgs([]string{"b"}, "U"); !reflect.DeepEqual(got, []string{"b", "U"}) {
+		t.Errorf("append: %q", got)
+	}
+}
+
+func TestOpenBrowserUsesBROWSER(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a POSIX shell")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "opened")
+	script := filepath.Join(dir, "fake browser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s|%s' \"$1\" \"$2\" > \""+out+".tmp\" && mv \""+out+".tmp\" \""+out+"\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BROWSER", "/nonexistent/browser:'"+script+"' --flag")
+	u := "https://login.microsoftonline.com/x/oauth2/v2.0/authorize?a=1&b=2"
+	if err := OpenBrowser(u); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		b, err := os.ReadFile(out)
+		if err == nil {
+			if string(b) != "--flag|"+u {
+				t.Errorf("browser got %q", b)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the $BROWSER command never ran")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOpenBrowserFailure(t *testing.T) {
+	t.Setenv("BROWSER", "/nonexistent/browser")
+	t.Setenv("PATH", t.TempDir())
+	if runtime.GOOS != "linux" {
+		t.Skip("platform opener may exist")
+	}
+	if err := OpenBrowser("http://x"); err == nil {
+		t.Error("no error without any browser")
+	}
+}
+
+func TestRemoteShellAndHint(t *testing.T) {
+	t.Setenv("SSH_CONNECTION", "")
+	t.Setenv("SSH_TTY", "")
+	t.Setenv("SSH_CLIENT", "")
+	if RemoteShell() {
+		t.Error("remote without SSH variables")
+	}
+	t.Setenv("SSH_CONNECTION", "203.0.113.5 51000 198.51.100.7 22")
+	t.Setenv("USER", "ada")
+	if !RemoteShell() {
+		t.Error("SSH_CONNECTION not detected")
+	}
+	if h := SSHTunnelHint(53365); h != "ssh -L 53365:localhost:53365 ada@198.51.100.7" {
+		t.Errorf("hint %q", h)
+	}
+	if h := SSHTunnelHint(0); !strings.HasPrefix(h, "ssh -L 53365:localhost:53365 ") {
+		t.Errorf("default port hint %q", h)
+	}
+}

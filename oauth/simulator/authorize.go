@@ -1,0 +1,378 @@
+package simulator
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// codeLifetime is how long an authorization code can be redeemed (Microsoft: about 10 minutes).
+const codeLifetime = 10 * time.Minute
+
+type codeGrant struct {
+	clientID, tenant, redirectURI string
+	challenge, method             string
+	scopes                        []string // granted
+	user                          User
+	used                          bool
+	expires                       time.Time
+}
+
+// lookupApp finds the app and checks the tenant segment against its audience. Callers hold
+// s.mu.
+func (s *Sim) lookupApp(clientID, tenant string) (*App, *aadError) {
+	if clientID == "" {
+		return nil, errMissingParam("client_id")
+	}
+	a := s.apps[strings.ToLower(clientID)]
+	t := strings.ToLower(tenant)
+	switch {
+	case t == "common" || t == "organizations" || t == "consumers":
+	case isGUID(t):
+		if !s.knownTenant(t) {
+			return nil, errTenantNotFound(tenant)
+		}
+	case strings.Contains(t, "."):
+		// A verified domain stands for the tenant of whichever app is used.
+	default:
+		return nil, errTenantNotFound(tenant)
+	}
+	if a == nil {
+		return nil, errUnknownClient(clientID, tenant)
+	}
+	name := a.Name
+	switch a.Audience {
+	case "multi":
+		if t == "consumers" {
+			return nil, newErr(400, "invalid_request", 9002332, "Application '%s'(%s) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.", a.ClientID, name)
+		}
+	case "multi-personal":
+	case "personal":
+		if t != "consumers" && t != "common" {
+			return nil, newErr(400, "invalid_request", 9002331, "Application '%s'(%s) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.", a.ClientID, name)
+		}
+	default: // single tenant
+		switch {
+		case t == "common" || t == "organizations":
+			return nil, newErr(400, "invalid_request", 50194, "Application '%s'(%s) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.", a.ClientID, name)
+		case t == "consumers":
+			return nil, newErr(400, "invalid_request", 9002332, "Application '%s'(%s) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.", a.ClientID, name)
+		case isGUID(t) && !strings.EqualFold(t, a.TenantID):
+			return nil, errUnknownClient(clientID, tenant)
+		}
+	}
+	return a, nil
+}
+
+func (s *Sim) knownTenant(t string) bool {
+	for _, a := range s.apps {
+		if strings.EqualFold(a.TenantID, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// redirectMatches compares like Entra: exactly, except that the port of http://localhost
+// addresses is ignored, and an empty path equals "/".
+func redirectMatches(registered, requested string) bool {
+	if registered == requested {
+		return true
+	}
+	a, err1 := url.Parse(registered)
+	b, err2 := url.Parse(requested)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if a.Scheme != "http" || b.Scheme != "http" || a.Hostname() != "localhost" || b.Hostname() != "localhost" {
+		return false
+	}
+	pa, pb := a.EscapedPath(), b.EscapedPath()
+	if pa == "" {
+		pa = "/"
+	}
+	if pb == "" {
+		pb = "/"
+	}
+	return pa == pb && a.RawQuery == b.RawQuery
+}
+
+func (s *Sim) pickUser(a *App, hint string) (User, *aadError) {
+	for _, u := range s.users {
+		if hint != "" && strings.EqualFold(u.UPN, hint) {
+			return u, s.userAllowed(a, u)
+		}
+	}
+	for _, u := range s.users {
+		if s.userAllowed(a, u) == nil {
+			return u, nil
+		}
+	}
+	return s.users[0], s.userAllowed(a, s.users[0])
+}
+
+func (s *Sim) userAllowed(a *App, u User) *aadError {
+	personalOK := a.Audience == "personal" || a.Audience == "multi-personal"
+	if u.Personal && !personalOK {
+		return newErr(400, "invalid_request", 500200, "User account '%s' from identity provider 'live.com' is a personal Microsoft account. Personal Microsoft accounts are not supported for this application unless explicitly invited to an organization. Try signing out and signing back in with an organizational account.", u.UPN)
+	}
+	if !u.Personal && a.Audience == "personal" {
+		return newErr(400, "invalid_request", 50020, "User account '%s' from identity provider 'https://sts.windows.net/%s/' does not exist in tenant 'Microsoft Accounts' and cannot access the application '%s'(%s) in that tenant.", u.UPN, a.TenantID, a.ClientID, a.Name)
+	}
+	return nil
+}
+
+func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tenant := r.PathValue("tenant")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, e := s.lookupApp(q.Get("client_id"), tenant)
+	if e != nil {
+		writeErrorPage(w, r, e)
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	if len(a.RedirectURIs) == 0 {
+		writeErrorPage(w, r, newErr(400, "invalid_request", 500113, "No reply address is registered for the application."))
+		return
+	}
+	if redirect == "" {
+		writeErrorPage(w, r, newErr(400, "invalid_request", 900971, "No reply address provided."))
+		return
+	}
+	matched := false
+	for _, reg := range a.RedirectURIs {
+		if redirectMatches(reg, redirect) {
+			matched = true
+			break
+		}
+	}
+	if !matched {
+		writeErrorPage(w, r, newErr(400, "invalid_request", 50011,
+			"The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", redirect, a.ClientID))
+		return
+	}
+	state := q.Get("state")
+	if rt := q.Get("response_type"); rt != "code" {
+		redirectError(w, r, redirect, state, newErr(400, "unsupported_response_type", 700054, "response_type '%s' is not enabled for the application.", rt), "")
+		return
+	}
+	scopes := strings.Fields(q.Get("scope"))
+	if len(scopes) == 0 {
+		redirectError(w, r, redirect, state, newErr(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'."), "")
+		return
+	}
+	if e := checkScopes(scopes); e != nil {
+		redirectError(w, r, redirect, state, e, "")
+		return
+	}
+	method := q.Get("code_challenge_method")
+	challenge := q.Get("code_challenge")
+	if challenge != "" && method == "" {
+		method = "plain"
+	}
+	if method != "" && method != "S256" && method != "plain" {
+		redirectError(w, r, redirect, state, newErr(400, "invalid_request", 501491, "Invalid code_challenge_method: '%s'.", method), "")
+		return
+	}
+	user, e := s.pickUser(a, q.Get("login_hint"))
+	if e != nil {
+		writeErrorPage(w, r, e)
+		return
+	}
+	if s.declineConsent {
+		redirectError(w, r, redirect, state, newErr(400, "access_denied", 65004, "User declined to consent to access the app."), "cancel")
+		return
+	}
+	if !s.adminOK[strings.ToLower(a.ClientID)] {
+		for _, sc := range scopes {
+			if containsScope(a.AdminOnlyScopes, sc) {
+				redirectError(w, r, redirect, state, newErr(400, "access_denied", 90094, "The grant requires admin permission."), "")
+				return
+			}
+		}
+	}
+	code := randomToken("0.sim-code.", 48)
+	s.codes[code] = &codeGrant{
+		clientID: a.ClientID, tenant: strings.ToLower(tenant), redirectURI: redirect,
+		challenge: challenge, method: method,
+		scopes: grant(scopes, a.WithheldScopes), user: user,
+		expires: time.Now().Add(codeLifetime),
+	}
+	out := url.Values{"code": {code}, "session_state": {guid()}}
+	if state != "" {
+		out.Set("state", state)
+	}
+	target := appendQuery(redirect, out)
+	if q.Get("response_mode") == "fragment" {
+		target = redirect + "#" + out.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusFound) //nolint:gosec // target is a registered redirect URI, checked above
+
+}
+
+// checkScopes rejects scope lists that mix resources, like Entra's token endpoint does.
+func checkScopes(scopes []string) *aadError {
+	resources := map[string]bool{}
+	for _, sc := range scopes {
+		n := strings.ToLower(sc)
+		if oidc[n] {
+			continue
+		}
+		if strings.ContainsAny(sc, "<>\"") {
+			return newErr(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope '%s' is not valid.", sc)
+		}
+		res := "https://graph.microsoft.com"
+		if i := strings.LastIndex(n, "/"); strings.HasPrefix(n, "https://") && i > len("https://") {
+			res = n[:i]
+		} else if strings.HasPrefix(n, "api://") {
+			res = n
+		}
+		resources[res] = true
+	}
+	if len(resources) > 1 {
+		return newErr(400, "invalid_scope", 700022, "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.", strings.Join(scopes, " "))
+	}
+	return nil
+}
+
+var oidc = map[string]bool{"openid": true, "profile": true, "email": true, "offline_access": true}
+
+// normScope lowercases a scope and strips the Graph prefix.
+func normScope(s string) string {
+	l := strings.ToLower(strings.TrimSpace(s))
+	return strings.TrimPrefix(l, "https://graph.microsoft.com/")
+}
+
+func containsScope(list []string, sc string) bool {
+	n := normScope(sc)
+	for _, l := range list {
+		if normScope(l) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// grant is what consent yields: the requested scopes minus the withheld ones, Graph scopes
+// spelled short the way Entra's scope answer spells them.
+func grant(requested, withheld []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, sc := range requested {
+		if containsScope(withheld, sc) {
+			continue
+		}
+		name := sc
+		if strings.HasPrefix(strings.ToLower(sc), "https://graph.microsoft.com/") {
+			name = sc[len("https://graph.microsoft.com/"):]
+		}
+		if seen[strings.ToLower(name)] {
+			continue
+		}
+		seen[strings.ToLower(name)] = true
+		out = append(out, name)
+	}
+	return out
+}
+
+func (s *Sim) adminConsent(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	tenant := r.PathValue("tenant")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Admin consent runs against organizations or the tenant, whatever the app's audience.
+	a := s.apps[strings.ToLower(q.Get("client_id"))]
+	switch {
+	case a == nil:
+		writeErrorPage(w, r, errUnknownClient(q.Get("client_id"), tenant))
+		return
+	case strings.EqualFold(tenant, "consumers") || strings.EqualFold(tenant, "common"):
+		writeErrorPage(w, r, newErr(400, "invalid_request", 90019, "No tenant-identifying information found in either the request or implied by any provided credentials."))
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	if redirect == "" && len(a.RedirectURIs) > 0 {
+		redirect = a.RedirectURIs[0]
+	}
+	ok := false
+	for _, reg := range a.RedirectURIs {
+		if redirectMatches(reg, redirect) {
+			ok = true
+		}
+	}
+	if !ok {
+		writeErrorPage(w, r, newErr(400, "invalid_request", 50011,
+			"The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'.", redirect, a.ClientID))
+		return
+	}
+	s.adminOK[strings.ToLower(a.ClientID)] = true
+	out := url.Values{"admin_consent": {"True"}, "tenant": {a.TenantID}}
+	if st := q.Get("state"); st != "" {
+		out.Set("state", st)
+	}
+	if sc := q.Get("scope"); sc != "" {
+		out.Set("scope", sc)
+	}
+	http.Redirect(w, r, appendQuery(redirect, out), http.StatusFound) //nolint:gosec // redirect was matched against the registered ones above
+}
+
+var deviceLoginPage = template.Must(template.New("dl").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Enter code</title></head>
+<body style="font-family:'Segoe UI',sans-serif;max-width:30rem;margin:3rem auto">
+<h1>Enter code</h1>
+{{if .Msg}}<p>{{.Msg}}</p>{{end}}
+<form method="post" action="/devicelogin">
+<p>Enter the code displayed on your app or device.</p>
+<input name="otc" autocomplete="off" autofocus> <button type="submit">Next</button>
+</form>
+<p>(Microsoft Entra ID simulator of m365creds)</p>
+</body></html>
+`))
+
+// deviceLogin is the page behind the verification URI: entering the code approves it.
+func (s *Sim) deviceLogin(w http.ResponseWriter, r *http.Request) {
+	msg := ""
+	if r.Method == http.MethodPost {
+		_ = r.ParseForm()
+		code := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("otc")))
+		s.mu.Lock()
+		found := false
+		for _, d := range s.devices {
+			if d.userCode == code && !d.done {
+				d.approved = true
+				found = true
+			}
+		}
+		s.mu.Unlock()
+		msg = "That code wasn't found or has expired. Check the code and try again."
+		if found {
+			msg = "You have signed in to the application on your device. You may now close this window."
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = deviceLoginPage.Execute(w, map[string]string{"Msg": msg})
+}
+
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+			continue
+		}
+		isHex := c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+		if !isHex {
+			return false
+		}
+	}
+	return true
+}
