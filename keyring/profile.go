@@ -1,0 +1,135 @@
+// Package keyring keeps m365creds profiles: secrets (client secret, refresh token, cached access
+// token) in the OS keychain, one item each, and everything else in a config file. A save never
+// leaves a profile half-written: new items are written beside the old ones under a fresh
+// generation, and the config file switches to them in one atomic rename.
+package keyring
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/m365creds/m365creds/oauth"
+)
+
+// Profile is the non-secret part of a set of credentials.
+type Profile struct {
+	Name            string         `json:"name"`
+	Cloud           oauth.Cloud    `json:"cloud"`
+	Tenant          string         `json:"tenant"`   // authority segment sign-in uses
+	TenantID        string         `json:"tenantId"` // Directory (tenant) ID, when known
+	ClientID        string         `json:"clientId"`
+	Audience        oauth.Audience `json:"audience"`
+	Kind            oauth.Kind     `json:"kind"`
+	RedirectURI     string         `json:"redirectUri,omitempty"`
+	RequestedScopes []string       `json:"requestedScopes"`
+	GrantedScopes   []string       `json:"grantedScopes,omitempty"`
+	Account         string         `json:"account,omitempty"`     // user principal name from Graph /me
+	AccountName     string         `json:"accountName,omitempty"` // display name
+	SecretExpires   time.Time      `json:"secretExpires,omitzero"`
+	Created         time.Time      `json:"created"`
+	Updated         time.Time      `json:"updated"`
+	LastRefresh     time.Time      `json:"lastRefresh,omitzero"`
+}
+
+// Secrets is the part of a profile that lives only in the keychain.
+type Secrets struct {
+	ClientSecret string
+	RefreshToken string
+	AccessToken  string
+	AccessExpiry time.Time
+	AccessScopes []string
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// ValidateName checks a profile name: 1 to 64 letters, digits, '-', '_' or '.'.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("a profile needs a name: letters, digits, '-', '_' or '.'")
+	case len(name) > 64:
+		return fmt.Errorf("profile names have at most 64 characters (this one has %d)", len(name))
+	case name == "." || name == "..":
+		return fmt.Errorf("%q cannot be a profile name", name)
+	case !nameRE.MatchString(name):
+		bad := strings.Map(func(r rune) rune {
+			if nameRE.MatchString(string(r)) {
+				return -1
+			}
+			return r
+		}, name)
+		return fmt.Errorf("profile names may use letters, digits, '-', '_' and '.'; %q has %q", name, firstRune(bad))
+	}
+	return nil
+}
+
+func firstRune(s string) string {
+	for _, r := range s {
+		return string(r)
+	}
+	return ""
+}
+
+var (
+	// ErrNotFound means there is no profile (or item) by that name.
+	ErrNotFound = errors.New("profile not found")
+	// ErrUnavailable means the keychain cannot be used right now.
+	ErrUnavailable = errors.New("keychain unavailable")
+	// ErrTimeout means the keychain did not answer in time.
+	ErrTimeout = errors.New("keychain did not answer in time")
+	// ErrTooLarge means the platform keychain refused a value as too large.
+	ErrTooLarge = errors.New("value too large for the keychain")
+)
+
+// NotFoundError names the profile that was asked for and the ones that exist.
+type NotFoundError struct {
+	Name  string
+	Known []string
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("no profile named %q: there are no profiles yet (run m365creds to create one)", e.Name)
+	}
+	return fmt.Sprintf("no profile named %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
+}
+
+// Is makes errors.Is(err, ErrNotFound) work.
+func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// UnavailableError says why the keychain cannot be used and what to do about it. It never
+// carries a secret.
+type UnavailableError struct {
+	Reason string
+	Hint   string
+	Err    error
+}
+
+func (e *UnavailableError) Error() string {
+	msg := "keychain unavailable: " + e.Reason
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// Unwrap exposes the cause and the ErrUnavailable (or ErrTimeout, ErrTooLarge) sentinel.
+func (e *UnavailableError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// CorruptConfigError means the config file could not be read. The file is left in place and a
+// copy is kept aside, so nothing is lost while the user decides.
+type CorruptConfigError struct {
+	Path   string
+	KeptAs string
+	Err    error
+}
+
+func (e *CorruptConfigError) Error() string {
+	return fmt.Sprintf("the config file %s is damaged (%v); a copy is kept at %s. Fix or remove the file, then run m365creds again",
+		e.Path, e.Err, e.KeptAs)
+}
+
+func (e *CorruptConfigError) Unwrap() error { return e.Err }

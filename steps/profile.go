@@ -1,0 +1,77 @@
+package steps
+
+import (
+	"time"
+
+	"github.com/m365creds/m365creds/keyring"
+)
+
+// ToProfile is the non-secret part of the draft as it is saved.
+func (d Draft) ToProfile(now time.Time) keyring.Profile {
+	p := keyring.Profile{
+		Name:            d.Profile,
+		Cloud:           d.Cloud,
+		Tenant:          d.Authority(),
+		TenantID:        d.TenantID,
+		ClientID:        d.ClientID,
+		Audience:        d.Audience,
+		Kind:            d.Flow.Kind(),
+		RequestedScopes: d.RequestScopes(),
+		Created:         now,
+		Updated:         now,
+	}
+	if d.Flow.Kind() == "web" {
+		p.RedirectURI = d.RedirectURI()
+	}
+	if d.NeedsSecret() {
+		p.SecretExpires = d.SecretExpires
+	}
+	if d.Token != nil {
+		p.GrantedScopes = d.Token.Scopes
+		p.LastRefresh = now
+	}
+	if d.User != nil {
+		p.Account = d.User.UserPrincipalName
+		p.AccountName = d.User.DisplayName
+	}
+	return p
+}
+
+// ToSecrets is the secret part of the draft as it is saved.
+func (d Draft) ToSecrets() keyring.Secrets {
+	var s keyring.Secrets
+	if d.NeedsSecret() {
+		s.ClientSecret = d.ClientSecret
+	}
+	if d.Token != nil {
+		s.RefreshToken = d.Token.RefreshToken
+		s.AccessToken = d.Token.AccessToken
+		s.AccessExpiry = d.Token.Expiry
+		s.AccessScopes = d.Token.Scopes
+	}
+	return s
+}
+
+// FromProfile rebuilds a draft from a saved profile, for rotation and re-consent.
+func FromProfile(p keyring.Profile, s keyring.Secrets) Draft {
+	d := NewDraft()
+	d.Profile = p.Name
+	d.Cloud = p.Cloud
+	d.Audience = p.Audience
+	d.Tenant = p.Tenant
+	d.TenantID = p.TenantID
+	d.ClientID = p.ClientID
+	d.ClientSecret = s.ClientSecret
+	d.SecretExpires = p.SecretExpires
+	d.Scopes = nil
+	for _, scope := range p.RequestedScopes {
+		d.Scopes = append(d.Scopes, scope)
+	}
+	switch p.Kind {
+	case "public":
+		d.Flow = "device"
+	case "app":
+		d.Flow = "app"
+	}
+	return d
+}

@@ -1,0 +1,44 @@
+package steps
+
+import (
+	"github.com/m365creds/m365creds/oauth"
+)
+
+// ChecklistItem is one thing to do in the portal, with the exact value to type (or "") and the
+// page that opens for it (or "").
+type ChecklistItem struct {
+	Label string
+	Value string
+	Link  string
+}
+
+// Checklist is the portal walkthrough for registering the app of this draft.
+func (d Draft) Checklist() []ChecklistItem {
+	links := oauth.PortalLinks(d.Cloud, d.ClientID)
+	items := []ChecklistItem{
+		{Label: "Open App registrations", Link: links.List},
+		{Label: "Press + New registration", Link: links.New},
+		{Label: "Name", Value: d.SuggestedAppName()},
+		{Label: "Supported account types", Value: d.Audience.PortalOption()},
+	}
+	switch d.Flow.Kind() {
+	case oauth.KindWeb:
+		items = append(items,
+			ChecklistItem{Label: "Redirect URI: platform", Value: "Web"},
+			ChecklistItem{Label: "Redirect URI: value", Value: d.RedirectURI()},
+			ChecklistItem{Label: "Press Register"},
+		)
+	case oauth.KindPublic:
+		items = append(items,
+			ChecklistItem{Label: "Redirect URI", Value: "(leave empty)"},
+			ChecklistItem{Label: "Press Register"},
+			ChecklistItem{Label: "Authentication: Allow public client flows", Value: "Yes", Link: links.Authentication},
+		)
+	case oauth.KindApp:
+		items = append(items,
+			ChecklistItem{Label: "Redirect URI", Value: "(leave empty)"},
+			ChecklistItem{Label: "Press Register"},
+		)
+	}
+	return items
+}
