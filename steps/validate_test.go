@@ -50,7 +50,7 @@ func TestCheckTenant(t *testing.T) {
 	good := map[string]string{
 		"": "", "common": "common", "Organizations": "organizations", "consumers": "consumers",
 		"5D2B7E10-3C4A-4F8E-B1D6-9A0C2E4F6B8D": "5d2b7e10-3c4a-4f8e-b1d6-9a0c2e4f6b8d",
-		"contoso.onmicrosoft.com": "contoso.onmicrosoft.com", " Contoso.COM ": "contoso.com",
+		"contoso.onmicrosoft.com":              "contoso.onmicrosoft.com", " Contoso.COM ": "contoso.com",
 	}
 	for in, want := range good {
 		got, err := CheckTenant(in)
