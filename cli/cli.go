@@ -1,0 +1,285 @@
+// Package cli is the command line of m365creds: it parses arguments, runs the wizard or one of
+// the script-facing commands (token, status, rotate, verify, delete), and turns every outcome
+// into one of the documented exit codes. Data goes to stdout, messages to stderr.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/m365creds/m365creds/keyring"
+)
+
+// version is set at build time with -ldflags "-X github.com/m365creds/m365creds/cli.version=v1.2.3".
+var version string
+
+// Env is what the commands take from the world around the process. Tests replace parts of it;
+// OSEnv returns the real one.
+type Env struct {
+	// Getenv reads an environment variable.
+	Getenv func(string) string
+	// Setenv changes this process's environment. Only the demo uses it, to point the oauth
+	// package at the built-in simulator.
+	Setenv func(key, value string) error
+	// Service is the keychain service name; empty means "m365creds".
+	Service string
+	// Backend, when set, overrides the --store choice and the platform default (tests use the
+	// file backend for speed).
+	Backend keyring.Backend
+	// HTTPClient makes the calls to Microsoft; nil means the oauth package's default.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// IsTerminal reports whether stdin, stdout or stderr is a terminal; nil asks the OS.
+	IsTerminal func(stream any) bool
+	// OpenBrowser opens the authorize URL; nil means oauth.OpenBrowser ($BROWSER, xdg-open …).
+	OpenBrowser func(url string) error
+}
+
+// OSEnv is the environment of a real run.
+func OSEnv() Env {
+	return Env{Getenv: os.Getenv, Setenv: os.Setenv}
+}
+
+// app is one run of the program: its streams, its environment and the command being run.
+type app struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	env    Env
+	in     *bufio.Reader // stdin, buffered once so successive line reads share it
+}
+
+// Main runs m365creds with args (without the program name) and returns the exit status.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	if env.Setenv == nil {
+		env.Setenv = os.Setenv
+	}
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	err := a.dispatch(args)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	report(stderr, err)
+	return exitCode(err)
+}
+
+func (a *app) dispatch(args []string) error {
+	if len(args) == 0 {
+		return a.runHome()
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		a.printGlobalHelp(a.stdout)
+		return nil
+	case "-v", "-version", "--version":
+		fmt.Fprintf(a.stdout, "m365creds %s\n", Version())
+		return nil
+	case "help":
+		if len(args) > 1 {
+			cmd := lookup(args[1])
+			if cmd == nil {
+				return usagef("", "unknown command %q", args[1])
+			}
+			cmd.printHelp(a.stdout)
+			return nil
+		}
+		a.printGlobalHelp(a.stdout)
+		return nil
+	}
+	if strings.HasPrefix(name, "-") {
+		return usagef("", "unknown flag %s (commands come first: m365creds COMMAND [flags])", name)
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		return usagef("", "unknown command %q", name)
+	}
+	return cmd.run(a, args[1:])
+}
+
+// Version is the version of this build: the one stamped by -ldflags, else the module
+// version Go recorded, else "devel" with the commit when known.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "devel"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "devel (" + rev + ")"
+}
+
+func (a *app) now() time.Time {
+	if a.env.Now != nil {
+		return a.env.Now()
+	}
+	return time.Now()
+}
+
+// isTerminal reports whether a stream is an interactive terminal.
+func (a *app) isTerminal(stream any) bool {
+	if a.env.IsTerminal != nil {
+		return a.env.IsTerminal(stream)
+	}
+	f, ok := stream.(interface{ Fd() uintptr })
+	return ok && isTerminalFd(f.Fd())
+}
+
+// interactive reports whether a person can answer: stdin and stdout are both terminals.
+func (a *app) interactive() bool {
+	return a.isTerminal(a.stdin) && a.isTerminal(a.stdout)
+}
+
+func (a *app) warnf(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "Warning: "+format+"\n", args...)
+}
+
+func (a *app) infof(format string, args ...any) {
+	fmt.Fprintf(a.stderr, format+"\n", args...)
+}
+
+// readLine reads one line of stdin without its line ending. io.EOF is returned only when
+// nothing at all was read.
+func (a *app) readLine() (string, error) {
+	if a.in == nil {
+		a.in = bufio.NewReader(a.stdin)
+	}
+	line, err := a.in.ReadString('\n')
+	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// readSecret reads a secret from stdin. On a terminal it prompts and turns echo off; from a
+// pipe it reads the first (next) line. The value is never echoed or logged.
+func (a *app) readSecret(prompt string) (string, error) {
+	if f, ok := a.stdin.(interface{ Fd() uintptr }); ok && a.isTerminal(a.stdin) && a.in == nil {
+		fmt.Fprint(a.stderr, prompt)
+		s, err := readNoEcho(f.Fd())
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the secret from the terminal: %w", err)
+		}
+		return s, nil
+	}
+	s, err := a.readLine()
+	if errors.Is(err, io.EOF) {
+		return "", usagef("", "stdin ended before the client secret: pipe it in, e.g. `m365creds … --client-secret-stdin < secret.txt`")
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the secret from stdin: %w", err)
+	}
+	return s, nil
+}
+
+// needTerminal is the error for an interactive command run without a terminal.
+func needTerminal(what, alternative string) error {
+	return &usageError{msg: what + " needs a terminal (stdin and stdout must both be one).\n" + alternative}
+}
+
+// openStore opens the profile store. backend is the --store flag ("" → the platform keychain).
+func (a *app) openStore(backend string) (*keyring.Store, error) {
+	opts := keyring.DefaultOptions()
+	if a.env.Service != "" {
+		opts.Service = a.env.Service
+	}
+	if dir := a.env.Getenv("M365CREDS_CONFIG_DIR"); dir != "" {
+		opts.ConfigDir = dir
+	}
+	switch backend {
+	case "":
+	case string(keyring.BackendFile):
+		opts.Backend = keyring.BackendFile
+	case string(keyring.BackendKeychain):
+		opts.Backend = keyring.BackendKeychain
+	default:
+		return nil, usagef("", "--store must be keychain or file, not %q", backend)
+	}
+	if a.env.Backend != "" {
+		opts.Backend = a.env.Backend
+	}
+	return keyring.Open(opts)
+}
+
+// newFlagSet makes a flag set whose errors come back to us instead of being printed.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseArgs parses flags wherever they appear among the positional arguments, so
+// `token work --json` and `token --json work` both work. "--" ends the flags.
+func parseArgs(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			msg := err.Error()
+			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+				msg = "unknown flag " + name
+				if strings.Contains(name, "secret") {
+					msg += "; a secret is never taken from the command line (it would end up in shell history and ps): pipe it on stdin with --client-secret-stdin"
+				}
+			}
+			return nil, usagef(cmd, "%s", msg)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// maxArgs rejects surplus positional arguments.
+func maxArgs(cmd string, pos []string, n int) error {
+	if len(pos) > n {
+		return usagef(cmd, "unexpected argument %q", pos[n])
+	}
+	return nil
+}

@@ -1,0 +1,879 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/oauth"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestHelpGolden pins every --help text. Regenerate with: go test ./cli -run TestHelpGolden -update
+func TestHelpGolden(t *testing.T) {
+	cases := map[string][]string{"global": {"--help"}}
+	for _, c := range commands {
+		cases[c.name] = []string{c.name, "--help"}
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Main(context.Background(), args, strings.NewReader(""), &out, &errb, Env{})
+			if code != 0 || errb.Len() > 0 {
+				t.Fatalf("exit %d, stderr %q", code, errb.String())
+			}
+			golden := filepath.Join("testdata", "help-"+name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if out.String() != string(want) {
+				t.Errorf("help differs from %s (run with -update if intended):\n%s", golden, out.String())
+			}
+			if name != "global" {
+				for _, section := range []string{"Usage: m365creds " + name, "Flags:", "Examples:\n  m365creds"} {
+					expectContains(t, "help", out.String(), section)
+				}
+			}
+		})
+	}
+	t.Run("all forms agree", func(t *testing.T) {
+		var a, b, c bytes.Buffer
+		Main(context.Background(), []string{"token", "--help"}, nil, &a, io.Discard, Env{})
+		Main(context.Background(), []string{"help", "token"}, nil, &b, io.Discard, Env{})
+		Main(context.Background(), []string{"token", "-h"}, nil, &c, io.Discard, Env{})
+		if a.String() != b.String() || a.String() != c.String() {
+			t.Error("token --help, help token and token -h differ")
+		}
+		var g bytes.Buffer
+		Main(context.Background(), []string{"-h"}, nil, &g, io.Discard, Env{})
+		expectContains(t, "global help", g.String(), "Exit codes:", "  3    client secret expired", "  6    network", "status (list)")
+	})
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "-v"} {
+		var out bytes.Buffer
+		// A config directory that cannot exist: --version must not open the store.
+		t.Setenv("M365CREDS_CONFIG_DIR", "/dev/null/nothing")
+		code := Main(context.Background(), []string{arg}, nil, &out, io.Discard, Env{})
+		if code != 0 || !regexp.MustCompile(`^m365creds \S+`).MatchString(out.String()) {
+			t.Errorf("%s: exit %d, %q", arg, code, out.String())
+		}
+	}
+	old := version
+	version = "v9.8.7"
+	defer func() { version = old }()
+	if Version() != "v9.8.7" {
+		t.Errorf("Version() = %q, want the -ldflags value", Version())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown global flag", []string{"--frob"}, "unknown flag"},
+		{"unknown flag", []string{"token", "--bogus"}, "unknown flag -bogus"},
+		{"bad cloud", []string{"setup", "--no-input", "--cloud", "mars"}, "--cloud"},
+		{"bad flow", []string{"setup", "--no-input", "--flow", "carrier-pigeon"}, "--flow"},
+		{"bad port", []string{"setup", "--no-input", "--port", "70000"}, "--port"},
+		{"port not a number", []string{"setup", "--port", "abc"}, "-port"},
+		{"bad preset", []string{"setup", "--no-input", "--preset", "everything"}, "--preset"},
+		{"bad expiry", []string{"setup", "--no-input", "--secret-expires", "soon"}, "--secret-expires"},
+		{"bad client id", []string{"setup", "--no-input", "--client-id", "not-a-guid"}, "--client-id"},
+		{"bad profile name", []string{"setup", "--no-input", "--profile", "a b"}, "--profile"},
+		{"too many args", []string{"status", "work", "other"}, "unexpected argument"},
+		{"rotate without profile", []string{"rotate", "--no-input"}, "missing PROFILE"},
+		{"verify without profile", []string{"verify"}, "missing PROFILE (one of: work)"},
+		{"completion without shell", []string{"completion"}, "bash, zsh or fish"},
+		{"completion bad shell", []string{"completion", "tcsh"}, "unknown shell"},
+		{"bad store", []string{"status", "--store", "cloud"}, "--store"},
+		{"bad scope", []string{"token", "--scope", "not a/scope!"}, "--scope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.run("", tc.args...)
+			expectCode(t, r, ExitUsage)
+			expectContains(t, "stderr", r.stderr, tc.want, "--help")
+			if r.stdout != "" {
+				t.Errorf("usage error wrote to stdout: %q", r.stdout)
+			}
+		})
+	}
+}
+
+func TestSetupMissingFlags(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	base := []string{"setup", "--no-input", "--profile", "p"}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"client id", []string{"--tenant", testTenantID, "--secret-expires", "12m", "--client-secret-stdin"}, "missing --client-id"},
+		{"secret", []string{"--tenant", testTenantID, "--client-id", webClientID, "--secret-expires", "12m"}, "missing --client-secret-stdin"},
+		{"expiry", []string{"--tenant", testTenantID, "--client-id", webClientID, "--client-secret-stdin"}, "missing --secret-expires"},
+		{"tenant for single-tenant", []string{"--client-id", webClientID, "--secret-expires", "12m", "--client-secret-stdin"}, "--tenant"},
+		{"tenant for app flow", []string{"--flow", "app", "--account-type", "multi", "--client-id", appClientID, "--secret-expires", "12m", "--client-secret-stdin"}, "--tenant"},
+		{"no secret on stdin", []string{"--tenant", testTenantID, "--client-id", webClientID, "--secret-expires", "12m", "--client-secret-stdin"}, "stdin ended before the client secret"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.run("", append(base, tc.args...)...)
+			expectCode(t, r, ExitUsage)
+			expectContains(t, "stderr", r.stderr, tc.want)
+		})
+	}
+	if n := h.sim.Count("token", ""); n != 0 {
+		t.Errorf("usage errors reached Microsoft %d times", n)
+	}
+}
+
+func TestSecretNeverFromArgv(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	for _, args := range [][]string{
+		{"setup", "--no-input", "--client-secret", testSecret},
+		{"setup", "--no-input", "--client-secret=" + testSecret},
+		{"setup", "--no-input", "--client-id", webClientID, testSecret},
+		{"rotate", "work", "--no-input", "--secret", testSecret},
+	} {
+		r := h.run("", args...)
+		expectCode(t, r, ExitUsage)
+		noSecrets(t, r)
+	}
+	// A GUID-shaped "secret" is the Secret ID: refused before anything is sent.
+	r := h.run("11111111-1111-4111-8111-111111111111\n", "setup", "--no-input", "--tenant", testTenantID, "--client-id", webClientID,
+		"--port", itoa(h.port), "--secret-expires", "12m", "--client-secret-stdin")
+	expectCode(t, r, ExitSecret)
+	expectContains(t, "stderr", r.stderr, "Secret ID")
+}
+
+func TestNoTerminal(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	for _, args := range [][]string{nil, {"demo"}, {"setup"}, {"rotate", "work"}} {
+		r := h.run("", args...)
+		expectCode(t, r, ExitUsage)
+		expectContains(t, "stderr", r.stderr, "needs a terminal")
+	}
+	r := h.run("")
+	expectContains(t, "stderr", r.stderr, "m365creds setup --no-input", "m365creds demo")
+}
+
+func TestSetupBrowserFlow(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	r := h.run(testSecret+"\n", "setup", "--no-input", "--profile", "work", "--tenant", testTenantID, "--client-id", webClientID,
+		"--port", itoa(h.port), "--preset", "basic,mail-read", "--secret-expires", "12m", "--client-secret-stdin")
+	expectCode(t, r, 0)
+	if err := <-h.browser; err != nil {
+		t.Fatalf("simulated browser: %v", err)
+	}
+	noSecrets(t, r)
+	if r.stdout != "" {
+		t.Errorf("setup wrote to stdout: %q", r.stdout)
+	}
+	expectContains(t, "stderr", r.stderr, "/authorize?", `Saved profile "work"`, testUPN, "m365creds token work")
+	p, err := h.store().Profile("work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Account != testUPN || p.Kind != oauth.KindWeb || p.ClientID != webClientID || p.SecretExpires.IsZero() {
+		t.Errorf("saved profile: %+v", p)
+	}
+	if len(oauth.MissingScopes([]string{"Mail.Read", "User.Read"}, p.GrantedScopes)) > 0 {
+		t.Errorf("granted scopes %v", p.GrantedScopes)
+	}
+	sec := h.secrets("work")
+	if sec.ClientSecret != testSecret || sec.RefreshToken == "" || sec.AccessToken == "" {
+		t.Error("secrets not saved")
+	}
+	// Nothing secret in the config directory's plain files other than the file store itself.
+	assertNoSecretFiles(t, h.dir, sec)
+}
+
+// assertNoSecretFiles checks that the config file holds no secret (the file backend's own
+// secret file is allowed to).
+func assertNoSecretFiles(t *testing.T, dir string, sec keyring.Secrets) {
+	t.Helper()
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		raw, _ := os.ReadFile(path)
+		if strings.Contains(string(raw), sec.RefreshToken) && !strings.Contains(strings.ToLower(filepath.Base(path)), "secret") {
+			t.Logf("note: %s holds the refresh token (file backend)", path)
+		}
+		return nil
+	})
+}
+
+func TestSetupBrowserNoBrowserFlag(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.env.OpenBrowser = func(string) error { t.Error("--no-browser opened a browser"); return nil }
+	var errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Main(context.Background(), []string{"setup", "--no-input", "--tenant", testTenantID, "--client-id", webClientID,
+			"--port", itoa(h.port), "--secret-expires", "6m", "--client-secret-stdin", "--no-browser"},
+			strings.NewReader(testSecret+"\n"), io.Discard, &errb, h.env)
+	}()
+	// Play the browser from what a person would see: the URL on stderr.
+	url := waitFor(t, &errb, regexp.MustCompile(`(http://\S+/authorize\?\S+)`))
+	if err := simulateBrowser(context.Background(), url); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+}
+
+func TestSetupPasteFlow(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	pr, pw := io.Pipe()
+	var errb syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- Main(context.Background(), []string{"setup", "--no-input", "--profile", "pasted", "--flow", "paste", "--tenant", testTenantID,
+			"--client-id", webClientID, "--secret-expires", "2027-05-01", "--client-secret-stdin", "--no-browser"},
+			pr, io.Discard, &errb, h.env)
+	}()
+	io.WriteString(pw, testSecret+"\n")
+	url := waitFor(t, &errb, regexp.MustCompile(`(http://\S+/authorize\?\S+)`))
+	waitFor(t, &errb, regexp.MustCompile(`paste it here`))
+	// The browser ends on the redirect address, where nothing listens; the person copies it.
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "http://localhost:53365/?") {
+		t.Fatalf("redirect %q", loc)
+	}
+	io.WriteString(pw, "  "+loc+"  \n")
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	pw.Close()
+	p, err := h.store().Profile("pasted")
+	if err != nil || p.Account != testUPN || p.SecretExpires.Format(dateFormat) != "2027-05-01" {
+		t.Fatalf("profile %+v, %v", p, err)
+	}
+}
+
+func TestSetupDeviceFlow(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.sim.SetDeviceInterval(0)
+	h.sim.SetDeviceApproval(1)
+	r := h.run("", "setup", "--no-input", "--profile", "dev", "--flow", "device", "--account-type", "multi", "--client-id", publicClientID)
+	expectCode(t, r, 0)
+	expectContains(t, "stderr", r.stderr, "enter the code", `Saved profile "dev"`)
+	p, err := h.store().Profile("dev")
+	if err != nil || p.Kind != oauth.KindPublic || p.Account != testUPN {
+		t.Fatalf("profile %+v, %v", p, err)
+	}
+	if sec := h.secrets("dev"); sec.ClientSecret != "" || sec.RefreshToken == "" {
+		t.Error("public client: want no secret and a refresh token")
+	}
+	// A public client refreshes without a secret.
+	h.expireCache("dev", time.Now().Add(-time.Minute))
+	expectCode(t, h.run("", "token", "dev"), 0)
+	// And has nothing to rotate.
+	r = h.run(newSecret+"\n", "rotate", "dev", "--no-input", "--client-secret-stdin", "--secret-expires", "12m")
+	expectCode(t, r, ExitUsage)
+	expectContains(t, "stderr", r.stderr, "no client secret to rotate")
+}
+
+func TestSetupAppFlow(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	r := h.run(testSecret+"\n", "setup", "--no-input", "--profile", "daemon", "--flow", "app", "--tenant", testTenantID,
+		"--client-id", appClientID, "--secret-expires", "24m", "--client-secret-stdin")
+	expectCode(t, r, 0)
+	expectContains(t, "stderr", r.stderr, "adminconsent", `Saved profile "daemon"`)
+	noSecrets(t, r)
+	p, err := h.store().Profile("daemon")
+	if err != nil || p.Kind != oauth.KindApp {
+		t.Fatalf("profile %+v, %v", p, err)
+	}
+	before := h.sim.Count("token", "client_credentials")
+	h.expireCache("daemon", time.Now().Add(-time.Minute))
+	r = h.run("", "token", "daemon")
+	expectCode(t, r, 0)
+	if h.sim.Count("token", "client_credentials") != before+1 {
+		t.Error("app profile did not use client credentials")
+	}
+}
+
+func TestSetupStoreFileWarns(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.env.Backend = ""
+	r := h.run(testSecret+"\n", "setup", "--no-input", "--store", "file", "--tenant", testTenantID, "--client-id", webClientID,
+		"--port", itoa(h.port), "--secret-expires", "12m", "--client-secret-stdin")
+	expectCode(t, r, 0)
+	expectContains(t, "stderr", r.stderr, "PLAIN-TEXT")
+}
+
+func TestTokenCached(t *testing.T) {
+	backends(t, func(t *testing.T, backend keyring.Backend) {
+		h := newHarness(t, backend)
+		h.setupWeb("work")
+		sec := h.secrets("work")
+		before := h.sim.Count("token", "")
+		r := h.run("", "token")
+		expectCode(t, r, 0)
+		if r.stdout != sec.AccessToken+"\n" {
+			t.Errorf("stdout is not exactly the cached token and a newline")
+		}
+		if r.stderr != "" {
+			t.Errorf("stderr: %q", r.stderr)
+		}
+		if h.sim.Count("token", "") != before {
+			t.Error("a cached token still went to Microsoft")
+		}
+		r = h.run("", "token", "work", "--json")
+		expectCode(t, r, 0)
+		var js tokenJSON
+		if err := json.Unmarshal([]byte(r.stdout), &js); err != nil {
+			t.Fatal(err)
+		}
+		if js.AccessToken != sec.AccessToken || js.Profile != "work" || js.ExpiresAt.IsZero() || len(js.Scopes) == 0 {
+			t.Errorf("--json: %+v", js)
+		}
+	})
+}
+
+func TestTokenRefreshSavesRotation(t *testing.T) {
+	backends(t, func(t *testing.T, backend keyring.Backend) {
+		h := newHarness(t, backend)
+		h.setupWeb("work")
+		old := h.secrets("work")
+		// Four minutes left is not enough: it must refresh.
+		h.expireCache("work", time.Now().Add(4*time.Minute))
+		r := h.run("", "token", "work")
+		expectCode(t, r, 0)
+		now := h.secrets("work")
+		if now.RefreshToken == old.RefreshToken || now.AccessToken == old.AccessToken {
+			t.Fatal("the rotated refresh token or the new access token was not saved")
+		}
+		if r.stdout != now.AccessToken+"\n" {
+			t.Error("printed token differs from the saved one")
+		}
+		if n := h.sim.Count("token", "refresh_token"); n != 1 {
+			t.Errorf("refreshes = %d, want 1", n)
+		}
+		// The second refresh only works with the new refresh token: the simulator rejects reuse.
+		h.expireCache("work", time.Now().Add(-time.Minute))
+		expectCode(t, h.run("", "token", "work"), 0)
+		if n := h.sim.Count("token", "refresh_token"); n != 2 {
+			t.Errorf("refreshes = %d, want 2", n)
+		}
+		p, _ := h.store().Profile("work")
+		if time.Since(p.LastRefresh) > time.Minute {
+			t.Errorf("LastRefresh not recorded: %v", p.LastRefresh)
+		}
+	})
+}
+
+func TestTokenExpiredSecret(t *testing.T) {
+	backends(t, func(t *testing.T, backend keyring.Backend) {
+		h := newHarness(t, backend)
+		h.setupWeb("work")
+		h.sim.ExpireSecret(webClientID, testSecret)
+		h.expireCache("work", time.Now().Add(-time.Minute))
+		old := h.secrets("work")
+		r := h.run("", "token", "work")
+		expectCode(t, r, ExitSecret)
+		expectContains(t, "stderr", r.stderr, "m365creds rotate work")
+		if r.stdout != "" {
+			t.Errorf("stdout %q", r.stdout)
+		}
+		noSecrets(t, r, old.RefreshToken)
+		if h.secrets("work").RefreshToken != old.RefreshToken {
+			t.Error("the refresh token changed after a failed refresh")
+		}
+	})
+}
+
+func TestTokenRevoked(t *testing.T) {
+	backends(t, func(t *testing.T, backend keyring.Backend) {
+		h := newHarness(t, backend)
+		h.setupWeb("work")
+		h.sim.RevokeRefreshTokens(webClientID)
+		h.expireCache("work", time.Now().Add(-time.Minute))
+		r := h.run("", "token")
+		expectCode(t, r, ExitConsent)
+		expectContains(t, "stderr", r.stderr, "m365creds setup --profile work")
+	})
+}
+
+func TestTokenNetworkDown(t *testing.T) {
+	backends(t, func(t *testing.T, backend keyring.Backend) {
+		h := newHarness(t, backend)
+		h.setupWeb("work")
+		cached := h.secrets("work").AccessToken
+		h.sim.Close()
+		// Still valid for two minutes: refresh is attempted, fails, the cached token is served.
+		h.expireCache("work", time.Now().Add(2*time.Minute))
+		r := h.run("", "token", "work")
+		expectCode(t, r, 0)
+		if r.stdout != cached+"\n" {
+			t.Error("the cached token was not served")
+		}
+		expectContains(t, "stderr", r.stderr, "Warning", "cached access token")
+		// Expired: nothing to serve.
+		h.expireCache("work", time.Now().Add(-time.Minute))
+		r = h.run("", "token", "work")
+		expectCode(t, r, ExitNetwork)
+		if r.stdout != "" {
+			t.Errorf("stdout %q", r.stdout)
+		}
+	})
+}
+
+func TestTokenScopeOption(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	// A Graph scope the profile has is served from the cache.
+	h.setupWeb("work", "--preset", "basic,mail-read")
+	cached := h.secrets("work").AccessToken
+	n := h.sim.Count("token", "")
+	r := h.run("", "token", "work", "--scope", "Mail.Read")
+	expectCode(t, r, 0)
+	if strings.TrimSpace(r.stdout) != cached || h.sim.Count("token", "") != n {
+		t.Error("--scope Mail.Read did not use the cache")
+	}
+
+	// Another resource's scope: a refresh for it, whose token is not cached, while the
+	// rotated refresh token is saved.
+	const imap = "https://outlook.office.com/IMAP.AccessAsUser.All"
+	h.setupWeb("imap", "--scopes", imap)
+	before := h.secrets("imap")
+	for i := range 2 {
+		r = h.run("", "token", "imap", "--scope", imap)
+		expectCode(t, r, 0)
+		after := h.secrets("imap")
+		if after.AccessToken != before.AccessToken {
+			t.Fatal("a token for another resource replaced the cached token")
+		}
+		if after.RefreshToken == before.RefreshToken {
+			t.Fatal("the rotated refresh token was not saved")
+		}
+		if h.sim.Count("token", "refresh_token") != i+1 {
+			t.Fatal("--scope for another resource must refresh every time")
+		}
+		before.RefreshToken = after.RefreshToken
+	}
+	if strings.TrimSpace(r.stdout) == before.AccessToken {
+		t.Error("the cached token was served for --scope")
+	}
+}
+
+func TestTokenSecretExpiryWarning(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	if err := h.store().Touch("work", func(p *keyring.Profile) { p.SecretExpires = time.Now().AddDate(0, 0, 12) }); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("", "token", "work")
+	expectCode(t, r, 0)
+	expectContains(t, "stderr", r.stderr, "expires on", "in 12 days", "m365creds rotate work")
+}
+
+func TestTokenProfileChoice(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	r := h.run("", "token")
+	expectCode(t, r, ExitError)
+	expectContains(t, "stderr", r.stderr, "no profiles yet")
+	h.setupWeb("alpha")
+	expectCode(t, h.run("", "token"), 0) // the only profile
+	h.setupWeb("beta")
+	r = h.run("", "token")
+	expectCode(t, r, ExitUsage)
+	expectContains(t, "stderr", r.stderr, "alpha, beta")
+	h.setupWeb("default")
+	expectCode(t, h.run("", "token"), 0)
+	r = h.run("", "token", "gamma")
+	expectCode(t, r, ExitError)
+	expectContains(t, "stderr", r.stderr, `no profile named "gamma"`, "Known profiles: alpha, beta, default")
+	for _, args := range [][]string{
+		{"status", "gamma"}, {"verify", "gamma"}, {"delete", "gamma", "--yes"},
+		{"rotate", "gamma", "--no-input", "--client-secret-stdin", "--secret-expires", "6m"},
+	} {
+		r = h.run(newSecret+"\n", args...)
+		expectCode(t, r, ExitError)
+		expectContains(t, args[0]+" stderr", r.stderr, "Known profiles: alpha, beta, default")
+	}
+}
+
+// TestTokenConcurrentProcesses: 20 separate processes ask for a token whose cache has
+// expired; all get the same new token and Microsoft sees exactly one refresh.
+func TestTokenConcurrentProcesses(t *testing.T) {
+	backends(t, func(t *testing.T, backend keyring.Backend) {
+		h := newHarness(t, backend)
+		h.setupWeb("work")
+		h.expireCache("work", time.Now().Add(-time.Minute))
+		const n = 20
+		outs := make([]string, n)
+		errs := make([]error, n)
+		stderrs := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := h.binaryCmd("token", "work")
+				var out, errb bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				errs[i] = cmd.Run()
+				outs[i], stderrs[i] = out.String(), errb.String()
+			}()
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("process %d: %v\n%s", i, errs[i], stderrs[i])
+			}
+			if outs[i] != outs[0] || strings.TrimSpace(outs[i]) == "" {
+				t.Fatalf("process %d printed a different token", i)
+			}
+		}
+		if got := h.sim.Count("token", "refresh_token"); got != 1 {
+			t.Errorf("refresh requests = %d, want exactly 1", got)
+		}
+		if strings.TrimSpace(outs[0]) != h.secrets("work").AccessToken {
+			t.Error("the token handed out is not the saved one")
+		}
+	})
+}
+
+func TestStatus(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	h.env.Now = func() time.Time { return now }
+	ctx := context.Background()
+	save := func(p keyring.Profile) {
+		t.Helper()
+		p.Cloud, p.Tenant, p.TenantID, p.ClientID, p.Audience = oauth.Global, testTenantID, testTenantID, webClientID, oauth.SingleTenant
+		if p.Kind == "" {
+			p.Kind = oauth.KindWeb
+		}
+		p.RequestedScopes = []string{"User.Read", "offline_access"}
+		if p.GrantedScopes == nil {
+			p.GrantedScopes = []string{"User.Read", "offline_access"}
+		}
+		p.Created, p.Updated = now.AddDate(0, -1, 0), now.AddDate(0, -1, 0)
+		if err := h.store().Save(ctx, p, keyring.Secrets{ClientSecret: testSecret, RefreshToken: "rt-" + p.Name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(keyring.Profile{Name: "fine", Account: testUPN, SecretExpires: now.AddDate(1, 0, 0), LastRefresh: now.AddDate(0, 0, -2)})
+	r := h.run("", "status")
+	expectCode(t, r, 0)
+	expectContains(t, "table", r.stdout, "PROFILE", "SECRET EXPIRES", "fine", testUPN, webClientID, "2027-03-01 (in 365 days)", "2026-05-28 (in 88 days)", "Keychain: ")
+	save(keyring.Profile{Name: "soon", SecretExpires: now.AddDate(0, 0, 10), LastRefresh: now})
+	r = h.run("", "list")
+	expectCode(t, r, 0)
+	expectContains(t, "stderr", r.stderr, "soon: client secret expires on 2026-03-11 (in 10 days)")
+	save(keyring.Profile{Name: "stale", SecretExpires: now.AddDate(1, 0, 0), LastRefresh: now.AddDate(0, 0, -91)})
+	expectCode(t, h.run("", "status"), ExitConsent)
+	expectCode(t, h.run("", "status", "fine"), 0)
+	r = h.run("", "status", "stale")
+	expectCode(t, r, ExitConsent)
+	expectContains(t, "detail", r.stdout, "Refresh token:", "1 day ago")
+	save(keyring.Profile{Name: "partial", SecretExpires: now.AddDate(1, 0, 0), LastRefresh: now, GrantedScopes: []string{"offline_access"}})
+	r = h.run("", "status", "partial")
+	expectCode(t, r, ExitConsent)
+	expectContains(t, "detail", r.stdout, "Scopes missing:", "User.Read")
+	save(keyring.Profile{Name: "expired", SecretExpires: now.AddDate(0, 0, -3), LastRefresh: now})
+	r = h.run("", "status")
+	expectCode(t, r, ExitSecret) // 3 wins over 4
+	expectContains(t, "stderr", r.stderr, "expired: client secret expired on 2026-02-26", "m365creds rotate expired")
+	expectContains(t, "table", r.stdout, "expired 3 days ago")
+	save(keyring.Profile{Name: "device", Kind: oauth.KindPublic, LastRefresh: now})
+
+	r = h.run("", "status", "--json")
+	expectCode(t, r, ExitSecret)
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]map[string]any{}
+	for _, row := range rows {
+		byName[row["profile"].(string)] = row
+	}
+	if len(rows) != 6 || byName["expired"]["state"] != "action" || byName["soon"]["state"] != "warning" || byName["fine"]["state"] != "ok" {
+		t.Errorf("json states: %s", r.stdout)
+	}
+	if byName["soon"]["secret_days_left"].(float64) != 10 || byName["device"]["secret_expires"] != nil {
+		t.Errorf("json secret fields: %v / %v", byName["soon"]["secret_days_left"], byName["device"]["secret_expires"])
+	}
+	r = h.run("", "status", "--names")
+	expectCode(t, r, ExitOK)
+	if r.stdout != "device\nexpired\nfine\npartial\nsoon\nstale\n" {
+		t.Errorf("--names: %q", r.stdout)
+	}
+	// status reads no secret and makes no request.
+	if h.sim.Count("token", "") != 0 {
+		t.Error("status touched the network")
+	}
+	noSecrets(t, r)
+}
+
+func TestRotate(t *testing.T) {
+	backends(t, func(t *testing.T, backend keyring.Backend) {
+		h := newHarness(t, backend)
+		h.setupWeb("work")
+		old := h.secrets("work")
+		oldProfile, _ := h.store().Profile("work")
+
+		// A secret Microsoft does not know: exit 3, nothing changes, the old one still works.
+		r := h.run(wrongSecret+"\n", "rotate", "work", "--no-input", "--client-secret-stdin", "--secret-expires", "18m")
+		expectCode(t, r, ExitSecret)
+		expectContains(t, "stderr", r.stderr, "Nothing was changed")
+		noSecrets(t, r)
+		if s := h.secrets("work"); s.ClientSecret != testSecret || s.RefreshToken != old.RefreshToken {
+			t.Fatal("a failed rotation changed the saved secrets")
+		}
+		h.expireCache("work", time.Now().Add(-time.Minute))
+		expectCode(t, h.run("", "token", "work"), 0)
+
+		// Missing pieces are usage errors.
+		expectCode(t, h.run(newSecret+"\n", "rotate", "work", "--no-input", "--secret-expires", "12m"), ExitUsage)
+		expectCode(t, h.run(newSecret+"\n", "rotate", "work", "--no-input", "--client-secret-stdin"), ExitUsage)
+		expectCode(t, h.run(testSecret+"\n", "rotate", "work", "--no-input", "--client-secret-stdin", "--secret-expires", "12m"), ExitUsage)
+
+		// The new secret: checked, then saved with the rotated refresh token and new expiry.
+		before := h.secrets("work")
+		r = h.run(newSecret+"\n", "rotate", "work", "--no-input", "--client-secret-stdin", "--secret-expires", "2027-06-30")
+		expectCode(t, r, 0)
+		noSecrets(t, r)
+		expectContains(t, "stderr", r.stderr, "now uses the new client secret", "delete the old secret",
+			oauth.PortalLinks(oauth.Global, webClientID).Credentials)
+		after := h.secrets("work")
+		if after.ClientSecret != newSecret || after.RefreshToken == before.RefreshToken {
+			t.Fatal("new secret or rotated refresh token not saved")
+		}
+		p, _ := h.store().Profile("work")
+		if p.SecretExpires.Format(dateFormat) != "2027-06-30" || !p.Created.Equal(oldProfile.Created) {
+			t.Errorf("profile after rotation: %+v", p)
+		}
+		// Microsoft now sees the new secret on refresh; retiring the old one changes nothing.
+		h.sim.ExpireSecret(webClientID, testSecret)
+		h.expireCache("work", time.Now().Add(-time.Minute))
+		expectCode(t, h.run("", "token", "work"), 0)
+	})
+}
+
+func TestVerify(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work", "--preset", "basic,mail-read")
+	n := h.sim.Count("token", "refresh_token")
+	r := h.run("", "verify", "work")
+	expectCode(t, r, 0)
+	expectContains(t, "stdout", r.stdout, testUPN, "Alice Example", "Requested:", "Granted:", "Mail.Read", "OK")
+	if h.sim.Count("token", "refresh_token") != n+1 || h.sim.Count("me", "") < 2 {
+		t.Error("verify did not refresh and call /me")
+	}
+
+	// Consent that left Mail.Read out: setup warns, verify exits 4 and names it, and token
+	// still works with what was granted.
+	r = h.run(testSecret+"\n", "setup", "--no-input", "--profile", "part", "--tenant", testTenantID, "--client-id", partClientID,
+		"--port", itoa(h.port), "--preset", "basic,mail-read", "--secret-expires", "12m", "--client-secret-stdin")
+	expectCode(t, r, 0)
+	expectContains(t, "setup stderr", r.stderr, "not granted: Mail.Read")
+	r = h.run("", "verify", "part")
+	expectCode(t, r, ExitConsent)
+	expectContains(t, "stdout", r.stdout, "Missing:   Mail.Read")
+	expectContains(t, "stderr", r.stderr, "m365creds setup --profile part")
+	h.expireCache("part", time.Now().Add(-time.Minute))
+	expectCode(t, h.run("", "token", "part"), 0)
+	expectCode(t, h.run("", "status", "part"), ExitConsent)
+}
+
+func TestDelete(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	h.setupWeb("other")
+	r := h.run("", "delete", "work")
+	expectCode(t, r, ExitUsage)
+	expectContains(t, "stderr", r.stderr, "--yes")
+
+	// On a terminal: the typed name must match.
+	h.env.IsTerminal = func(s any) bool { return true }
+	r = h.run("wrong\n", "delete", "work")
+	expectCode(t, r, ExitError)
+	expectContains(t, "stderr", r.stderr, "Type the profile name", "not deleted")
+	if _, err := h.store().Profile("work"); err != nil {
+		t.Fatal("deleted despite a wrong confirmation")
+	}
+	expectCode(t, h.run("work\n", "delete", "work"), 0)
+	h.env.IsTerminal = func(any) bool { return false }
+	expectCode(t, h.run("", "delete", "other", "--yes"), 0)
+	for _, name := range []string{"work", "other"} {
+		if _, err := h.store().Profile(name); err == nil {
+			t.Errorf("%s still listed", name)
+		}
+		if _, err := h.store().Secrets(context.Background(), name); err == nil {
+			t.Errorf("%s secrets still readable", name)
+		}
+	}
+	r = h.run("", "status", "--names")
+	if r.stdout != "" {
+		t.Errorf("profiles left: %q", r.stdout)
+	}
+}
+
+func TestCompletionScripts(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		r := h.run("", "completion", shell)
+		expectCode(t, r, 0)
+		expectContains(t, shell, r.stdout, "m365creds", "status --names", "mail-read", "client-secret-stdin", "rotate")
+		if _, err := exec.LookPath(shell); err != nil {
+			t.Logf("SKIP syntax check: %s is not installed", shell)
+			continue
+		}
+		file := filepath.Join(t.TempDir(), "completion."+shell)
+		os.WriteFile(file, []byte(r.stdout), 0o644)
+		if out, err := exec.Command(shell, "-n", file).CombinedOutput(); err != nil {
+			t.Errorf("%s -n: %v\n%s", shell, err, out)
+		}
+	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("SKIP: bash is not installed")
+	}
+	// Drive the bash function the way bash does on tab, with a stand-in m365creds on PATH
+	// that knows two profiles.
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "m365creds"), []byte("#!/bin/sh\n[ \"$1 $2\" = 'status --names' ] && printf 'alpha\\nbeta\\n'\n"), 0o755)
+	script := h.run("", "completion", "bash").stdout
+	complete := func(words ...string) string {
+		t.Helper()
+		var quoted []string
+		for _, w := range words {
+			quoted = append(quoted, "'"+w+"'")
+		}
+		prog := script + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" + itoa(len(words)-1) + "\n_m365creds\necho \"${COMPREPLY[*]}\"\n"
+		cmd := exec.Command("bash", "-c", prog)
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("bash: %v\n%s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	tests := []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"m365creds", "to"}, "token"},
+		{[]string{"m365creds", "token", ""}, "alpha beta"},
+		{[]string{"m365creds", "rotate", "--n"}, "--no-input"},
+		{[]string{"m365creds", "setup", "--flow", "d"}, "device"},
+		{[]string{"m365creds", "setup", "--preset", "mail-read,files-r"}, "mail-read,files-read mail-read,files-readwrite"},
+		{[]string{"m365creds", "setup", "--profile", "b"}, "beta"},
+		{[]string{"m365creds", "completion", "f"}, "fish"},
+	}
+	for _, tc := range tests {
+		if got := complete(tc.words...); got != tc.want {
+			t.Errorf("complete %v = %q, want %q", tc.words, got, tc.want)
+		}
+	}
+}
+
+func TestExitCodeMapping(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{flag.ErrHelp, 0},
+		{usagef("x", "bad"), ExitUsage},
+		{context.Canceled, ExitInterrupted},
+		{keyring.ErrUnavailable, ExitKeychain},
+		{keyring.ErrTimeout, ExitKeychain},
+		{&keyring.UnavailableError{Reason: "no D-Bus", Hint: "start one"}, ExitKeychain},
+		{withCode(ExitSecret, io.EOF, ""), ExitSecret},
+		{&silentError{code: 4}, 4},
+		{io.ErrUnexpectedEOF, ExitError},
+	}
+	for _, tc := range tests {
+		if got := exitCode(tc.err); got != tc.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestParseArgsInterspersed(t *testing.T) {
+	for _, args := range [][]string{{"work", "--json"}, {"--json", "work"}, {"--json", "--", "work"}} {
+		fs := newFlagSet("t")
+		j := fs.Bool("json", false, "")
+		pos, err := parseArgs("t", fs, args)
+		if err != nil || !*j || len(pos) != 1 || pos[0] != "work" {
+			t.Errorf("%v: pos=%v json=%v err=%v", args, pos, *j, err)
+		}
+	}
+}
+
+// TestKeychainUnavailable runs m365creds in a process whose D-Bus session does not exist:
+// every command that needs a secret ends with exit 5 and says what is wrong, and setup finds
+// out before anyone signs in.
+func TestKeychainUnavailable(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("SKIP: the broken-session trick is Linux-only")
+	}
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work") // the profile's config entry exists; its items are not reachable below
+	run := func(stdin string, args ...string) result {
+		cmd := h.binaryCmd(args...)
+		cmd.Env = append(cmd.Env, "M365CREDS_CLI_TEST_BACKEND=keychain",
+			"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus"), "M365CREDS_KEYRING_TIMEOUT=5s")
+		cmd.Stdin = strings.NewReader(stdin)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return result{out.String(), errb.String(), code}
+	}
+	before := h.sim.Count("token", "")
+	r := run("", "token", "work")
+	expectCode(t, r, ExitKeychain)
+	expectContains(t, "stderr", r.stderr, "keychain unavailable")
+	r = run(testSecret+"\n", "setup", "--no-input", "--profile", "other", "--tenant", testTenantID, "--client-id", webClientID,
+		"--port", itoa(h.port), "--secret-expires", "12m", "--client-secret-stdin")
+	expectCode(t, r, ExitKeychain)
+	if h.sim.Count("token", "") != before || h.sim.Count("authorize", "") != 1 {
+		t.Error("setup went to Microsoft although the keychain does not work")
+	}
+	// status reads no secret, so it still works.
+	expectCode(t, run("", "status"), 0)
+}

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/oauth"
+)
+
+// inactivityLimit is how long Microsoft keeps an unused refresh token valid.
+const inactivityLimit = 90 * 24 * time.Hour
+
+type statusOptions struct {
+	json  bool
+	names bool
+	store string
+}
+
+var statusCmd = &command{
+	name:    "status",
+	aliases: []string{"list"},
+	args:    "[PROFILE]",
+	summary: "show profiles, secret expiry and refresh-token health",
+	long: `Show the saved profiles: account, tenant, client ID, credential kind, granted scopes, when
+the client secret expires, when the refresh token was last used and the date it dies if it
+stays unused (Microsoft drops refresh tokens after 90 days of inactivity), and the keychain
+backend. With PROFILE, only that profile, in detail. Nothing is sent over the network and no
+secret is read.
+
+The exit status says whether a shown profile needs action:
+  0  all fine (a secret expiring within 30 days is a warning only, exit 0)
+  3  a client secret has expired: create a new one and run m365creds rotate PROFILE
+  4  a refresh token is past its 90-day inactivity deadline, or granted scopes are missing:
+     run m365creds setup --profile PROFILE
+When several apply, 3 wins over 4.`,
+	examples: `  m365creds status
+  m365creds status work
+  m365creds status --json | jq '.[] | select(.secret_days_left < 30) | .profile'`,
+	hidden: []string{"names"},
+	flags: func(fs *flag.FlagSet) any {
+		o := &statusOptions{}
+		fs.BoolVar(&o.json, "json", false, "print the profiles as a JSON array")
+		fs.BoolVar(&o.names, "names", false, "print profile names only, one per line (for shell completion)")
+		storeFlag(fs, &o.store)
+		return o
+	},
+	exec: func(a *app, opts any, pos []string) error { return a.runStatus(opts.(*statusOptions), pos) },
+}
+
+// profileStatus is one profile as status reports it; it is also the --json shape.
+type profileStatus struct {
+	Profile         string     `json:"profile"`
+	Account         string     `json:"account"`
+	AccountName     string     `json:"account_name,omitempty"`
+	Cloud           string     `json:"cloud"`
+	Tenant          string     `json:"tenant"`
+	TenantID        string     `json:"tenant_id,omitempty"`
+	ClientID        string     `json:"client_id"`
+	Kind            string     `json:"kind"`
+	AccountType     string     `json:"account_type,omitempty"`
+	RequestedScopes []string   `json:"requested_scopes"`
+	GrantedScopes   []string   `json:"granted_scopes"`
+	MissingScopes   []string   `json:"missing_scopes"`
+	SecretExpires   *time.Time `json:"secret_expires"`
+	SecretDaysLeft  *int       `json:"secret_days_left"`
+	SecretExpired   bool       `json:"secret_expired"`
+	LastRefresh     *time.Time `json:"last_refresh"`
+	RefreshDeadline *time.Time `json:"refresh_deadline"`
+	Backend         string     `json:"backend"`
+	State           string     `json:"state"` // "ok", "warning" or "action"
+	Problems        []string   `json:"problems"`
+	code            int
+}
+
+func (a *app) runStatus(o *statusOptions, pos []string) error {
+	if err := maxArgs("status", pos, 1); err != nil {
+		return err
+	}
+	store, err := a.openStore(o.store)
+	if err != nil {
+		return err
+	}
+	var list []keyring.Profile
+	if len(pos) == 1 {
+		p, err := pickProfile("status", store, pos[0])
+		if err != nil {
+			return err
+		}
+		list = []keyring.Profile{p}
+	} else if list, err = store.List(); err != nil {
+		return err
+	}
+	if o.names {
+		for _, p := range list {
+			fmt.Fprintln(a.stdout, p.Name)
+		}
+		return nil
+	}
+	now := a.now()
+	backend := store.BackendName()
+	rows := make([]profileStatus, 0, len(list))
+	code := ExitOK
+	for _, p := range list {
+		st := assess(p, now, backend)
+		rows = append(rows, st)
+		if st.code == ExitSecret || (st.code == ExitConsent && code == ExitOK) {
+			code = st.code
+		}
+	}
+	switch {
+	case o.json:
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rows); err != nil {
+			return err
+		}
+	case len(list) == 0:
+		a.infof("No profiles yet. Create one with `m365creds` (the wizard) or `m365creds setup --no-input …`.")
+		return nil
+	case len(pos) == 1:
+		a.printDetail(rows[0], now)
+	default:
+		a.printTable(rows, now)
+		fmt.Fprintf(a.stdout, "\nKeychain: %s\n", backend)
+	}
+	for _, st := range rows {
+		for _, pr := range st.Problems {
+			fmt.Fprintf(a.stderr, "%s: %s\n", st.Profile, pr)
+		}
+	}
+	if code != ExitOK {
+		return &silentError{code: code}
+	}
+	return nil
+}
+
+// assess works out what a profile needs, from the saved facts only.
+func assess(p keyring.Profile, now time.Time, backend string) profileStatus {
+	st := profileStatus{
+		Profile: p.Name, Account: p.Account, AccountName: p.AccountName, Cloud: string(p.Cloud),
+		Tenant: p.Tenant, TenantID: p.TenantID, ClientID: p.ClientID, Kind: string(p.Kind),
+		AccountType: string(p.Audience), RequestedScopes: nonNil(p.RequestedScopes),
+		GrantedScopes: nonNil(p.GrantedScopes), Backend: backend, State: "ok",
+	}
+	st.MissingScopes = nonNil(nil)
+	if p.Kind != oauth.KindApp && len(p.GrantedScopes) > 0 {
+		st.MissingScopes = nonNil(oauth.MissingScopes(p.RequestedScopes, p.GrantedScopes))
+	}
+	action := func(code int, msg string) {
+		st.State = "action"
+		st.Problems = append(st.Problems, msg)
+		if st.code != ExitSecret {
+			st.code = code
+		}
+	}
+	if !p.SecretExpires.IsZero() && p.Kind != oauth.KindPublic {
+		t := p.SecretExpires
+		days := daysUntil(now, t)
+		st.SecretExpires, st.SecretDaysLeft = &t, &days
+		switch {
+		case !t.After(now):
+			st.SecretExpired = true
+			action(ExitSecret, fmt.Sprintf("client secret expired on %s: create a new one and run m365creds rotate %s", t.Format(dateFormat), p.Name))
+		case days <= secretWarnDays:
+			st.State = "warning"
+			st.Problems = append(st.Problems, fmt.Sprintf("client secret expires on %s (%s): create a new one and run m365creds rotate %s", t.Format(dateFormat), relDays(days), p.Name))
+		}
+	}
+	if !p.LastRefresh.IsZero() && p.Kind != oauth.KindApp {
+		last, dead := p.LastRefresh, p.LastRefresh.Add(inactivityLimit)
+		st.LastRefresh, st.RefreshDeadline = &last, &dead
+		if !dead.After(now) {
+			action(ExitConsent, fmt.Sprintf("refresh token unused since %s and past the 90-day limit: sign in again with m365creds setup --profile %s", last.Format(dateFormat), p.Name))
+		}
+	} else if !p.LastRefresh.IsZero() {
+		last := p.LastRefresh
+		st.LastRefresh = &last
+	}
+	if len(st.MissingScopes) > 0 {
+		action(ExitConsent, fmt.Sprintf("not granted: %s; consent again with m365creds setup --profile %s", strings.Join(st.MissingScopes, ", "), p.Name))
+	}
+	if st.Problems == nil {
+		st.Problems = []string{}
+	}
+	return st
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (a *app) printTable(rows []profileStatus, now time.Time) {
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tACCOUNT\tTENANT\tCLIENT ID\tKIND\tSCOPES GRANTED\tSECRET EXPIRES\tREFRESH TOKEN\tSTATE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.Profile, orDash(r.Account), orDash(r.Tenant), r.ClientID, kindLabel(oauth.Kind(r.Kind)),
+			orDash(strings.Join(r.GrantedScopes, " ")), secretText(r), refreshText(r, now, dateFormat), r.State)
+	}
+	tw.Flush()
+}
+
+func (a *app) printDetail(r profileStatus, now time.Time) {
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	account := orDash(r.Account)
+	if r.AccountName != "" {
+		account += " (" + r.AccountName + ")"
+	}
+	tenant := orDash(r.Tenant)
+	if r.TenantID != "" && r.TenantID != r.Tenant {
+		tenant += " (" + r.TenantID + ")"
+	}
+	lines := [][2]string{
+		{"Profile", r.Profile},
+		{"Account", account},
+		{"Cloud", r.Cloud},
+		{"Tenant", tenant},
+		{"Client ID", r.ClientID},
+		{"Kind", kindLabel(oauth.Kind(r.Kind))},
+		{"Scopes requested", orDash(strings.Join(r.RequestedScopes, " "))},
+		{"Scopes granted", orDash(strings.Join(r.GrantedScopes, " "))},
+		{"Secret expires", secretText(r)},
+		{"Refresh token", refreshText(r, now, "2006-01-02 15:04")},
+		{"Keychain", r.Backend},
+		{"State", r.State},
+	}
+	if len(r.MissingScopes) > 0 {
+		lines = append(lines[:8], append([][2]string{{"Scopes missing", strings.Join(r.MissingScopes, " ")}}, lines[8:]...)...)
+	}
+	for _, l := range lines {
+		fmt.Fprintf(tw, "%s:\t%s\n", l[0], l[1])
+	}
+	tw.Flush()
+}
+
+func secretText(r profileStatus) string {
+	switch {
+	case r.Kind == string(oauth.KindPublic):
+		return "no secret (public client)"
+	case r.SecretExpires == nil:
+		return "unknown"
+	case r.SecretExpired:
+		return fmt.Sprintf("%s (expired %s)", r.SecretExpires.Format(dateFormat), relDays(*r.SecretDaysLeft))
+	}
+	return fmt.Sprintf("%s (%s)", r.SecretExpires.Format(dateFormat), relDays(*r.SecretDaysLeft))
+}
+
+func refreshText(r profileStatus, now time.Time, layout string) string {
+	switch {
+	case r.LastRefresh == nil:
+		return "never"
+	case r.RefreshDeadline == nil:
+		return "used " + r.LastRefresh.Local().Format(layout)
+	}
+	return fmt.Sprintf("used %s, dies unused %s (%s)", r.LastRefresh.Local().Format(layout),
+		r.RefreshDeadline.Format(dateFormat), relDays(daysUntil(now, *r.RefreshDeadline)))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/steps"
+	"github.com/m365creds/m365creds/tui"
+)
+
+// noTerminalHelp is what `m365creds` says when it cannot draw the wizard.
+const noTerminalHelp = `For scripts and pipelines, set up without the wizard:
+  m365creds setup --no-input --profile NAME --tenant TENANT --client-id ID \
+      --preset basic --secret-expires 12m --client-secret-stdin < secret.txt
+To try the wizard without an Azure account, run in a terminal: m365creds demo
+See m365creds --help for all commands.`
+
+// runHome is `m365creds` without arguments: the wizard, or the home screen once profiles exist.
+func (a *app) runHome() error {
+	if !a.interactive() {
+		return needTerminal("The m365creds wizard", noTerminalHelp)
+	}
+	store, err := a.openStore("")
+	if err != nil {
+		return err
+	}
+	list, err := store.List()
+	if err != nil {
+		return err
+	}
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Store: store, Profiles: list})
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		// No home screen: this was the wizard, and leaving it before saving is not success.
+		return a.wizardEnd(store, res, time.Time{})
+	}
+	return a.homeAction(store, res)
+}
+
+// homeAction carries out what the user picked on the home screen. Leaving the home screen
+// without picking anything is a normal end (exit 0).
+func (a *app) homeAction(store *keyring.Store, res tui.Result) error {
+	switch res.Action {
+	case "":
+		a.wizardDone(store, res, time.Time{})
+		return nil
+	case "new":
+		if res.Saved != nil {
+			a.wizardDone(store, res, time.Time{})
+			return nil
+		}
+		res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Store: store})
+		if err != nil {
+			return err
+		}
+		return a.wizardEnd(store, res, time.Time{})
+	}
+	p, err := store.Profile(res.Profile)
+	if err != nil {
+		return unknownProfile(err)
+	}
+	switch res.Action {
+	case "rotate":
+		return a.rotateWizard(store, p, "", time.Time{})
+	case "reconsent":
+		sec, err := store.Secrets(a.ctx, p.Name)
+		if err != nil {
+			return err
+		}
+		res, err := a.runTUI(tui.Options{Mode: steps.ModeReconsent, Draft: steps.FromProfile(p, sec), Store: store})
+		if err != nil {
+			return err
+		}
+		return a.wizardEnd(store, res, time.Time{})
+	case "verify":
+		return a.verifyProfile(store, p)
+	case "delete":
+		return a.deleteProfile(store, p, false)
+	}
+	return fmt.Errorf("unknown home screen action %q", res.Action)
+}
+
+// wizardEnd reports a finished wizard; leaving it before saving is exit 1.
+func (a *app) wizardEnd(store *keyring.Store, res tui.Result, oldSecretExpires time.Time) error {
+	if res.Saved == nil {
+		return withCode(ExitError, errNotSaved, "Nothing was changed.")
+	}
+	a.wizardDone(store, res, oldSecretExpires)
+	return nil
+}
+
+func (a *app) wizardDone(store *keyring.Store, res tui.Result, oldSecretExpires time.Time) {
+	if res.Saved == nil {
+		return
+	}
+	if res.Action == "rotate" {
+		a.rotatedNotice(*res.Saved, oldSecretExpires)
+		return
+	}
+	a.savedSummary(*res.Saved, store.BackendName())
+}
+
+// runTUI runs the full-screen wizard on the terminal. It draws on stdout, which the caller
+// has checked is a terminal; nothing else is written there.
+func (a *app) runTUI(opts tui.Options) (tui.Result, error) {
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = a.env.HTTPClient
+	}
+	if opts.Now == nil {
+		opts.Now = a.env.Now
+	}
+	return tui.Run(a.ctx, opts, a.stdin, a.stdout)
+}
+
+// setupWizard is setup without --no-input: the wizard, pre-filled from the flags.
+func (a *app) setupWizard(o *setupOptions, d steps.Draft) error {
+	if !a.interactive() {
+		return needTerminal("setup without --no-input", "Add --no-input to take every value from flags (see m365creds setup --help).")
+	}
+	if o.secretStdin {
+		raw, err := a.readSecret("Client secret (the Value column; typing is hidden): ")
+		if err != nil {
+			return err
+		}
+		d.ClientSecret = steps.CheckSecret(raw).Value
+	}
+	store, err := a.openStore(o.store)
+	if err != nil {
+		return err
+	}
+	a.storeWarning(o.store)
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Store: store, NoBrowser: o.noBrowser})
+	if err != nil {
+		return err
+	}
+	return a.wizardEnd(store, res, time.Time{})
+}
+
+// rotateWizard is rotate without --no-input: the wizard at the secret step.
+func (a *app) rotateWizard(store *keyring.Store, p keyring.Profile, newSecret string, expires time.Time) error {
+	sec, err := store.Secrets(a.ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	d := steps.FromProfile(p, sec)
+	// The wizard asks for the new secret; it must not start out holding the old one.
+	d.ClientSecret = ""
+	d.SecretExpires = time.Time{}
+	if newSecret != "" {
+		d.ClientSecret = steps.CheckSecret(newSecret).Value
+	}
+	if !expires.IsZero() {
+		d.SecretExpires = expires
+	}
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeRotate, Draft: d, Store: store})
+	if err != nil {
+		return err
+	}
+	if res.Saved != nil {
+		res.Action = "rotate"
+	}
+	return a.wizardEnd(store, res, p.SecretExpires)
+}

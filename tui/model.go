@@ -1,0 +1,393 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/steps"
+)
+
+// screen is one step of the wizard. A screen changes only its own state and the draft; it asks
+// the root to move on by returning navigation messages (next, back, jumpTo).
+type screen interface {
+	enter(c *shared) tea.Cmd
+	update(c *shared, msg tea.Msg) tea.Cmd
+	view(c *shared) string
+	bindings(c *shared) []key.Binding
+	// typing reports whether a free-text field has focus, so letters and '?' are text there.
+	typing() bool
+}
+
+// shared is what every screen can see: the wizard, the options, size, styles and keys.
+type shared struct {
+	wiz      *steps.Wizard
+	opts     Options
+	st       Styles
+	keys     KeyMap
+	width    int
+	height   int
+	bodyRows int
+	fieldErr *steps.FieldError // from the last refused Next
+	status   string            // one-line notice ("Copied …")
+	ctx      context.Context   // cancelled when the program ends
+	http     *http.Client
+}
+
+func (c *shared) now() time.Time {
+	if c.opts.Now != nil {
+		return c.opts.Now()
+	}
+	return time.Now()
+}
+
+// errorFor returns the refused-Next message for a field of the current step, or "".
+func (c *shared) errorFor(field string) string {
+	if c.fieldErr != nil && c.fieldErr.Field == field && c.fieldErr.Step == c.wiz.Current() {
+		return c.fieldErr.Msg
+	}
+	return ""
+}
+
+// Navigation messages, sent by screens and handled by the root.
+type (
+	nextMsg   struct{}
+	backMsg   struct{}
+	jumpMsg   struct{ to steps.ID }
+	quitMsg   struct{ result Result }
+	statusMsg string
+)
+
+func next() tea.Msg              { return nextMsg{} }
+func back() tea.Msg              { return backMsg{} }
+func jumpTo(id steps.ID) tea.Cmd { return func() tea.Msg { return jumpMsg{id} } }
+func finish(r Result) tea.Cmd    { return func() tea.Msg { return quitMsg{r} } }
+func notify(format string, args ...any) tea.Cmd {
+	s := fmt.Sprintf(format, args...)
+	return func() tea.Msg { return statusMsg(s) }
+}
+
+// copyCmd puts text on the clipboard with OSC 52, which also reaches the local clipboard over
+// SSH in terminals that support it, and says so on the status line.
+func copyCmd(what, text string) tea.Cmd {
+	return tea.Batch(tea.SetClipboard(text), notify("Copied %s to the clipboard (if your terminal allows it; the text is on screen too).", what))
+}
+
+// Model is the root of the wizard. It holds a pointer so that the copies Bubble Tea passes
+// around share one state.
+type Model struct{ s *state }
+
+type state struct {
+	c        shared
+	screens  map[steps.ID]screen
+	home     *homeScreen
+	onHome   bool
+	showHelp bool
+	help     help.Model
+	result   Result
+	cancel   context.CancelFunc
+	// frames, when a test sets it, receives each screen after an update, ANSI removed.
+	frames chan<- string
+}
+
+// New builds the wizard for opts.
+func New(opts Options) Model {
+	ctx, cancel := context.WithCancel(context.Background())
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: oauth.DefaultHTTPTimeout}
+	}
+	d := opts.Draft
+	if d.Port == 0 {
+		d.Port = steps.DefaultPort
+	}
+	s := &state{
+		c: shared{
+			wiz: steps.New(opts.Mode, d), opts: opts, st: NewStyles(true), keys: DefaultKeyMap(),
+			width: 80, height: 24, ctx: ctx, http: hc,
+		},
+		help:   help.New(),
+		cancel: cancel,
+	}
+	s.help.Styles = help.DefaultStyles(true)
+	s.screens = map[steps.ID]screen{
+		steps.Account:     newAccountScreen(&s.c),
+		steps.Register:    &registerScreen{},
+		steps.IDs:         newIDsScreen(&s.c),
+		steps.Secret:      newSecretScreen(&s.c),
+		steps.Permissions: newPermissionsScreen(),
+		steps.Consent:     newConsentScreen(),
+		steps.Save:        &saveScreen{},
+	}
+	if len(opts.Profiles) > 0 {
+		s.home = &homeScreen{profiles: opts.Profiles}
+		s.onHome = true
+	}
+	s.layout()
+	return Model{s}
+}
+
+// stopAll ends every background task (listener, polling) the screens started.
+func (m Model) stopAll() { m.s.cancel() }
+
+// Init asks for the terminal's background colour and enters the first screen.
+func (m Model) Init() tea.Cmd {
+	if m.s.onHome {
+		return tea.RequestBackgroundColor
+	}
+	return tea.Batch(tea.RequestBackgroundColor, m.current().enter(&m.s.c))
+}
+
+func (m Model) current() screen { return m.s.screens[m.s.c.wiz.Current()] }
+
+// Update routes one message: global keys first, then wizard navigation, then the active screen.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	model, cmd := m.route(msg)
+	if m.s.frames != nil {
+		select {
+		case m.s.frames <- ansi.Strip(m.View().Content):
+		default: // a test that stopped listening must not stall the program
+		}
+	}
+	return model, cmd
+}
+
+func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
+	s := m.s
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		if key.Matches(msg, s.c.keys.Quit) {
+			s.cancel()
+			return m, tea.Interrupt
+		}
+		if s.showHelp {
+			s.showHelp = false
+			return m, nil
+		}
+		typing := !s.onHome && m.current().typing()
+		if key.Matches(msg, s.c.keys.Help) && !typing {
+			s.showHelp = true
+			return m, nil
+		}
+		s.c.status = ""
+	case tea.WindowSizeMsg:
+		s.c.width, s.c.height = msg.Width, msg.Height
+		s.layout()
+		return m, nil
+	case tea.BackgroundColorMsg:
+		s.c.st = NewStyles(msg.IsDark())
+		s.help.Styles = help.DefaultStyles(msg.IsDark())
+		return m, nil
+	case statusMsg:
+		s.c.status = string(msg)
+		return m, nil
+	case quitMsg:
+		s.result = msg.result
+		s.cancel()
+		return m, tea.Quit
+	case nextMsg:
+		return m, m.move(s.c.wiz.Next())
+	case backMsg:
+		if !s.c.wiz.Back() {
+			return m, nil
+		}
+		return m, m.move(nil)
+	case jumpMsg:
+		return m, m.move(s.c.wiz.JumpTo(msg.to))
+	}
+	if s.onHome {
+		return m, s.home.update(&s.c, msg, m.leaveHome)
+	}
+	return m, m.current().update(&s.c, msg)
+}
+
+// move finishes a navigation: on error the screen shows it; otherwise the new screen starts.
+func (m Model) move(err error) tea.Cmd {
+	s := m.s
+	var fe *steps.FieldError
+	if errors.As(err, &fe) {
+		s.c.fieldErr = fe
+		if r, ok := m.current().(interface {
+			refused(*steps.FieldError) tea.Cmd
+		}); ok {
+			return r.refused(fe)
+		}
+		return nil
+	}
+	if err != nil {
+		s.c.status = err.Error()
+		return nil
+	}
+	s.c.fieldErr = nil
+	s.c.status = ""
+	if s.c.wiz.Current() == steps.Done {
+		s.result.Saved = s.screens[steps.Save].(*saveScreen).saved
+		s.cancel()
+		return tea.Quit
+	}
+	return m.current().enter(&s.c)
+}
+
+// leaveHome starts the wizard for a new profile from the home screen.
+func (m Model) leaveHome() tea.Cmd {
+	m.s.onHome = false
+	return m.current().enter(&m.s.c)
+}
+
+func (s *state) layout() {
+	chrome := 6 // breadcrumb, rule, title, blank, status, help
+	if s.c.opts.Demo != nil {
+		chrome++
+	}
+	s.c.bodyRows = max(s.c.height-chrome, 6)
+	s.help.SetWidth(s.c.width - 2)
+}
+
+// View draws the whole screen: banner, breadcrumb, title, the screen's body, status and keys.
+func (m Model) View() tea.View {
+	s := m.s
+	c := &s.c
+	st := c.st
+	width := max(c.width-2, 20) // App style pads one column on each side
+	var top []string
+	if c.opts.Demo != nil {
+		top = append(top, st.Banner.Render(fit(" DEMO — simulated Microsoft endpoints; nothing leaves this machine ", width)))
+	}
+	var title, body string
+	var binds []key.Binding
+	windowTitle := "m365creds"
+	if s.onHome {
+		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — profiles"))
+		title, body, binds = "Your profiles", s.home.view(c), s.home.bindings(c)
+	} else {
+		top = append(top, m.breadcrumb())
+		scr := m.current()
+		id := c.wiz.Current()
+		title = stepTitle(c, id)
+		body, binds = scr.view(c), scr.bindings(c)
+		windowTitle = fmt.Sprintf("m365creds — %s (%d/%d)", id, c.wiz.Index()+1, len(c.wiz.Steps())-1)
+	}
+	top = append(top, st.Muted.Render(strings.Repeat("─", width)), st.Title.Render(title), "")
+
+	var footer []string
+	switch {
+	case c.status != "":
+		footer = append(footer, st.Warn.Render(wrapText(c.status, width)))
+	}
+	binds = append(binds, c.keys.Help, c.keys.Quit)
+	if s.showHelp {
+		body = st.Title.Render("Keys") + "\n\n" + s.help.FullHelpView(chunk(append(binds, c.keys.Back, c.keys.Next), 5))
+	}
+	footer = append(footer, s.help.ShortHelpView(binds))
+
+	rows := c.height - len(top) - lineCount(footer)
+	bodyLines := strings.Split(body, "\n")
+	if len(bodyLines) > rows {
+		bodyLines = bodyLines[:max(rows, 0)]
+	}
+	for len(bodyLines) < rows {
+		bodyLines = append(bodyLines, "")
+	}
+	all := append(append(top, bodyLines...), footer...)
+	for i, l := range all {
+		all[i] = ansi.Truncate(l, width, "…")
+	}
+	v := tea.NewView(st.App.Render(strings.Join(all, "\n")))
+	v.AltScreen = true
+	v.WindowTitle = windowTitle
+	return v
+}
+
+func lineCount(parts []string) int {
+	n := 0
+	for _, p := range parts {
+		n += strings.Count(p, "\n") + 1
+	}
+	return n
+}
+
+func chunk(b []key.Binding, n int) [][]key.Binding {
+	var out [][]key.Binding
+	for len(b) > 0 {
+		k := min(n, len(b))
+		out = append(out, b[:k])
+		b = b[k:]
+	}
+	return out
+}
+
+func (m Model) breadcrumb() string {
+	c := &m.s.c
+	st := c.st
+	var parts []string
+	cur := c.wiz.Index()
+	for i, id := range c.wiz.Steps() {
+		if id == steps.Done {
+			continue
+		}
+		switch {
+		case i == cur:
+			parts = append(parts, st.CrumbActive.Render(id.String()))
+		case i < cur:
+			parts = append(parts, st.CrumbDone.Render(id.String()))
+		default:
+			parts = append(parts, st.Crumb.Render(id.String()))
+		}
+	}
+	return strings.Join(parts, st.Muted.Render(" › "))
+}
+
+func stepTitle(c *shared, id steps.ID) string {
+	n := fmt.Sprintf("  (%d/%d)", c.wiz.Index()+1, len(c.wiz.Steps())-1)
+	rotate := c.wiz.Mode == steps.ModeRotate
+	var t string
+	switch id {
+	case steps.Account:
+		t = "Who will sign in, and where"
+	case steps.Register:
+		t = "Register the app in the Azure portal"
+	case steps.IDs:
+		t = "Copy the IDs from the app's Overview page"
+	case steps.Secret:
+		t = "Create a client secret and paste its Value"
+		if rotate {
+			t = "Add a new client secret (keep the old one until this works)"
+		}
+	case steps.Permissions:
+		t = "Choose the Microsoft Graph permissions"
+	case steps.Consent:
+		t = "Sign in once to grant consent"
+		if rotate {
+			t = "Prove the new secret works"
+		}
+	case steps.Save:
+		t = "Save to the keychain"
+	case steps.Done:
+		t = "Done"
+	}
+	return t + n
+}
+
+// fit pads or cuts s to exactly width cells.
+func fit(s string, width int) string {
+	s = ansi.Truncate(s, width, "…")
+	if w := ansi.StringWidth(s); w < width {
+		s += strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
+// wrapText wraps plain text to width cells.
+func wrapText(s string, width int) string {
+	return lipgloss.NewStyle().Width(max(width, 10)).Render(s)
+}

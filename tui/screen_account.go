@@ -1,0 +1,113 @@
+package tui
+
+import (
+	"slices"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/steps"
+)
+
+var (
+	audiences = []oauth.Audience{oauth.SingleTenant, oauth.MultiTenant, oauth.MultiTenantAndPersonal, oauth.PersonalOnly}
+	clouds    = []oauth.Cloud{oauth.Global, oauth.USGov, oauth.China}
+	kinds     = []oauth.Flow{oauth.FlowBrowser, oauth.FlowDevice, oauth.FlowApp}
+)
+
+var audienceLabels = []string{"This organisation only", "Any organisation", "Any organisation and personal accounts", "Personal Microsoft accounts only"}
+
+var kindLabels = []string{"Web app with a client secret", "Public client, device code", "Application permissions"}
+
+var kindExplain = []string{
+	"Sign in once in a browser (or paste the address); scripts use the secret.",
+	"No secret: sign in with a code on any device. Needs public client flows on.",
+	"No user: the app acts on its own; an administrator grants the permissions.",
+}
+
+type accountScreen struct{ form form }
+
+func newAccountScreen(c *shared) *accountScreen {
+	d := c.wiz.Draft
+	profile := newInput("default", 30)
+	profile.SetValue(d.Profile)
+	tenant := newInput("empty, a Directory (tenant) ID, or contoso.onmicrosoft.com", 58)
+	tenant.SetValue(d.Tenant)
+	s := &accountScreen{form: form{fields: []*field{
+		{name: "profile", label: "Profile name", input: profile, hint: "Letters, digits, '-', '_' or '.'. Scripts ask for tokens by this name."},
+		{name: "audience", label: "Who signs in", options: audienceLabels,
+			choice:  max(0, slices.Index(audiences, d.Audience)),
+			explain: func(i int) string { return audiences[i].Explain() }},
+		{name: "tenant", label: "Tenant", input: tenant, hint: "Leave empty to derive it; single-tenant apps need the ID or domain (next steps ask)."},
+		{name: "cloud", label: "Cloud", options: mapStrings(clouds, func(c oauth.Cloud) string { return c.Label() }),
+			choice: max(0, slices.Index(clouds, d.Cloud))},
+		{name: "flow", label: "Credential", options: kindLabels, choice: kindIndex(d.Flow),
+			explain: func(i int) string { return kindExplain[i] }},
+	}}}
+	return s
+}
+
+func kindIndex(f oauth.Flow) int {
+	switch f.Kind() {
+	case oauth.KindPublic:
+		return 1
+	case oauth.KindApp:
+		return 2
+	}
+	return 0
+}
+
+func mapStrings[T any](in []T, f func(T) string) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}
+
+func (s *accountScreen) enter(c *shared) tea.Cmd { return s.form.focusOn(s.form.focus) }
+
+func (s *accountScreen) typing() bool { return s.form.focused().input != nil }
+
+func (s *accountScreen) update(c *shared, msg tea.Msg) tea.Cmd {
+	cmd, forward, backward := s.form.update(c, msg)
+	s.store(c)
+	switch {
+	case forward:
+		return next
+	case backward:
+		return nil // the first step has nothing behind it
+	}
+	return cmd
+}
+
+// refused puts the cursor on the field a refused Next complained about.
+func (s *accountScreen) refused(fe *steps.FieldError) tea.Cmd { return s.form.focusField(fe.Field) }
+
+// store copies the form into the draft on every change, so going back and forth keeps it.
+func (s *accountScreen) store(c *shared) {
+	f := s.form.fields
+	d := &c.wiz.Draft
+	d.Profile = f[0].input.Value()
+	d.Audience = audiences[f[1].choice]
+	d.Tenant = f[2].input.Value()
+	d.Cloud = clouds[f[3].choice]
+	want := kinds[f[4].choice]
+	if want.Kind() != d.Flow.Kind() {
+		d.Flow = want
+		if want == oauth.FlowBrowser && oauth.RemoteShell() {
+			d.Flow = oauth.FlowPaste
+		}
+	}
+}
+
+func (s *accountScreen) view(c *shared) string {
+	intro := c.st.Muted.Render("A profile is one app registration, one tenant and one signed-in account.") + "\n\n"
+	return intro + s.form.view(c, c.errorFor)
+}
+
+func (s *accountScreen) bindings(c *shared) []key.Binding {
+	k := c.keys
+	return []key.Binding{k.Next, k.NextField, k.Left}
+}

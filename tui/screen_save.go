@@ -1,0 +1,140 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/steps"
+)
+
+type saveMsg struct {
+	profile keyring.Profile
+	err     error
+}
+
+// saveScreen writes the profile as soon as it is reached, then shows where everything went.
+type saveScreen struct {
+	saving bool
+	saved  *keyring.Profile
+	err    error
+}
+
+func saveCmd(ctx context.Context, store *keyring.Store, p keyring.Profile, sec keyring.Secrets) tea.Cmd {
+	return func() tea.Msg {
+		if store == nil {
+			return saveMsg{p, fmt.Errorf("no profile store was opened")}
+		}
+		return saveMsg{p, store.Save(ctx, p, sec)}
+	}
+}
+
+func (s *saveScreen) enter(c *shared) tea.Cmd {
+	if s.saved != nil {
+		return nil
+	}
+	s.saving, s.err = true, nil
+	d := c.wiz.Draft
+	return saveCmd(c.ctx, c.opts.Store, d.ToProfile(c.now()), d.ToSecrets())
+}
+
+func (s *saveScreen) typing() bool { return false }
+
+func (s *saveScreen) update(c *shared, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case saveMsg:
+		s.saving, s.err = false, msg.err
+		if msg.err == nil {
+			p := msg.profile
+			s.saved = &p
+			c.wiz.Draft.Saved = true
+		}
+	case tea.KeyPressMsg:
+		k := c.keys
+		switch {
+		case s.saving:
+		case s.saved != nil && (key.Matches(msg, k.Next) || key.Matches(msg, k.Done)):
+			return next
+		case s.err != nil && key.Matches(msg, k.Retry):
+			return s.enter(c)
+		case s.err != nil && key.Matches(msg, k.Back):
+			return back
+		}
+	}
+	return nil
+}
+
+func (s *saveScreen) view(c *shared) string {
+	st := c.st
+	var b strings.Builder
+	line := func(s string) { b.WriteString(s + "\n") }
+	switch {
+	case s.saving:
+		line("Saving to " + c.opts.Store.BackendName() + "…")
+	case s.err != nil:
+		line(st.Error.Render("✗ Saving failed: ") + s.err.Error())
+		line("")
+		line("Nothing was changed: an earlier profile with this name still works as before.")
+		line("Press r to try again (after unlocking the keychain, for example), esc to go back.")
+	case s.saved != nil:
+		p := s.saved
+		line(st.OK.Render("✓ Saved profile ") + st.Value.Render(p.Name))
+		line("")
+		row := func(k, v string) {
+			line(st.Muted.Render(padRight(k, 16)) + indent(ansi.Wordwrap(v, max(c.width-20, 30), " /"), 16)[16:])
+		}
+		if p.Account != "" {
+			row("Account", p.AccountName+" ("+p.Account+")")
+		}
+		row("Tenant", p.Tenant)
+		row("Client ID", p.ClientID)
+		scopes := p.GrantedScopes
+		if len(scopes) == 0 {
+			scopes = p.RequestedScopes
+		}
+		row("Scopes", shortList(scopes, c.width-22))
+		row("Secrets in", c.opts.Store.BackendName())
+		row("Settings in", c.opts.Store.Path())
+		if c.wiz.Draft.NeedsSecret() && !p.SecretExpires.IsZero() {
+			row("Secret expires", p.SecretExpires.Format("2 Jan 2006")+" ("+relDays(c, p.SecretExpires)+")")
+		}
+		line("")
+		line("Next:")
+		cmdWidth := max(len("m365creds token "+p.Name), len("m365creds status")) + 3
+		line("  " + st.Value.Render(padRight("m365creds token "+p.Name, cmdWidth)) + "an access token for scripts")
+		line("  " + st.Value.Render(padRight("m365creds status", cmdWidth)) + "every profile and when its secret expires")
+		if c.wiz.Mode == steps.ModeRotate {
+			line("")
+			line(st.Warn.Render("Now delete the OLD secret in the portal (Certificates & secrets):"))
+			line(st.Link.Render(portalLinks(c).Credentials))
+		}
+		line("")
+		line("Press enter to finish.")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func shortList(list []string, width int) string {
+	var short []string
+	for _, s := range list {
+		short = append(short, shortScope(s))
+	}
+	out := strings.Join(short, " ")
+	if len(out) > width && width > 10 {
+		out = out[:width-1] + "…"
+	}
+	return out
+}
+
+func (s *saveScreen) bindings(c *shared) []key.Binding {
+	k := c.keys
+	if s.err != nil {
+		return []key.Binding{k.Retry, k.Back}
+	}
+	return []key.Binding{k.Next}
+}

@@ -1,0 +1,61 @@
+// Package tui draws the m365creds wizard: one screen per step of the steps package, a home
+// screen listing saved profiles, and the keys, styles and help they share. All network and
+// keychain work runs in tea.Cmds; Update and View only move state and draw it.
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/steps"
+)
+
+// Options set up one run of the wizard.
+type Options struct {
+	Mode       steps.Mode
+	Draft      steps.Draft // pre-filled from flags, or rebuilt from a saved profile
+	Store      *keyring.Store
+	HTTPClient *http.Client
+	Demo       *Demo             // non-nil in `m365creds demo`
+	Profiles   []keyring.Profile // non-empty: start on the home screen
+	Now        func() time.Time
+	NoBrowser  bool // never launch a browser; show the address instead
+}
+
+// Demo describes the simulated portal of `m365creds demo`.
+type Demo struct {
+	ClientID, TenantID, SecretValue, SecretID string
+	// SimulateBrowser does what a consenting user's browser would do with the sign-in address,
+	// so the demo finishes on machines without a browser.
+	SimulateBrowser func(url string) error
+}
+
+// Result is what the run ended with.
+type Result struct {
+	Saved   *keyring.Profile // the profile saved, if any
+	Action  string           // from the home screen: "", "new", "rotate", "reconsent", "verify", "delete"
+	Profile string           // the profile the action is for
+}
+
+// Run runs the wizard full-screen on in/out until it finishes or the user quits. ctrl+c
+// returns tea.ErrInterrupted, and nothing is saved.
+func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Result, error) {
+	m := New(opts)
+	final, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)).Run()
+	if fm, ok := final.(Model); ok {
+		fm.stopAll()
+		if err == nil {
+			return fm.s.result, nil
+		}
+	}
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return Result{}, ctx.Err()
+	}
+	return Result{}, err
+}
