@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // ErrNoBrowser means no way to open a browser was found.
@@ -88,6 +90,11 @@ func splitBrowserList(s string) []string {
 
 // start runs a command without waiting for it, so a browser staying open does not block.
 // The process is reaped in the background so it never lingers as a zombie.
+// openerVerdict is how long start waits for an opener to fail. Openers such as xdg-open and
+// sensible-browser exit at once with an error when no browser is configured; a browser that
+// really starts either hands over and exits 0 or keeps running.
+const openerVerdict = 1500 * time.Millisecond
+
 func start(args []string) error {
 	// Not tied to a context: the browser must outlive this call.
 	cmd := exec.CommandContext(context.Background(), args[0], args[1:]...)
@@ -95,7 +102,15 @@ func start(args []string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	go func() { _ = cmd.Wait() }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(args[0]), err)
+		}
+	case <-time.After(openerVerdict):
+	}
 	return nil
 }
 

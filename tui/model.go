@@ -148,7 +148,15 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(tea.RequestBackgroundColor, m.current().enter(&m.s.c))
 }
 
-func (m Model) current() screen { return m.s.screens[m.s.c.wiz.Current()] }
+// current is the active screen. After the last step the summary of the save stays up until
+// the program ends.
+func (m Model) current() screen {
+	id := m.s.c.wiz.Current()
+	if id == steps.Done {
+		id = steps.Save
+	}
+	return m.s.screens[id]
+}
 
 // Update routes one message: global keys first, then wizard navigation, then the active screen.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -180,6 +188,11 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		s.c.status = ""
+		if !key.Matches(msg, s.c.keys.Next) {
+			s.c.fieldErr = nil // the user is changing something: the old complaint may no longer hold
+		}
+	case tea.PasteMsg:
+		s.c.fieldErr = nil
 	case tea.WindowSizeMsg:
 		s.c.width, s.c.height = msg.Width, msg.Height
 		s.layout()

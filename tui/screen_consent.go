@@ -565,7 +565,7 @@ func (s *consentScreen) bindings(c *shared) []key.Binding {
 	case csBrowser:
 		b := []key.Binding{k.Open, k.Copy, k.Paste, k.PickError, k.Back}
 		if c.opts.Demo != nil {
-			b = append(b, k.Simulate)
+			b = append([]key.Binding{k.Simulate}, b...)
 		}
 		return b
 	case csPaste:

@@ -104,6 +104,12 @@ func (s *saveScreen) view(c *shared) string {
 			row("Secret expires", p.SecretExpires.Format("2 Jan 2006")+" ("+relDays(c, p.SecretExpires)+")")
 		}
 		line("")
+		if c.opts.Demo != nil {
+			line(st.Warn.Render(para(c, "This demo profile works only against the simulator. Run m365creds (without demo) to set up your real one.")))
+			line("")
+			line("Press enter to finish.")
+			break
+		}
 		line("Next:")
 		cmdWidth := max(len("m365creds token "+p.Name), len("m365creds status")) + 3
 		line("  " + st.Value.Render(padRight("m365creds token "+p.Name, cmdWidth)) + "an access token for scripts")

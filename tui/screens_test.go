@@ -289,9 +289,11 @@ func TestSaveSucceeds(t *testing.T) {
 	h.waitFor("Press enter to save")
 	h.send("enter")
 	h.waitFor("Saved profile")
-	m := h.golden()
-	if m.s.screens[steps.Save].(*saveScreen).saved == nil {
-		t.Fatal("no saved profile")
+	h.goldenFrame()
+	h.send("enter") // finishing redraws once more, then ends the program with the result
+	m := h.tm.FinalModel(t).(Model)
+	if m.s.result.Saved == nil || m.s.result.Saved.Name != "work" {
+		t.Fatalf("result = %+v", m.s.result)
 	}
 	sec, err := store.Secrets(t.Context(), "work")
 	if err != nil || sec.ClientSecret != simulator.DemoSecretValue || sec.RefreshToken == "" {

@@ -109,7 +109,19 @@ func (h *harness) final() (Model, string) {
 		h.t.Fatal(err)
 	}
 	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(10*time.Second)).(Model)
-	screen := stripTrailing(ansiStrip(m.View().Content))
+	return m, h.checkSize(ansiStrip(m.View().Content))
+}
+
+// goldenFrame compares the last screen seen, leaving the program running.
+func (h *harness) goldenFrame() {
+	h.t.Helper()
+	screen := volatileRE.ReplaceAllString(h.checkSize(h.last), "${1}<varies>")
+	golden.RequireEqual(h.t, []byte(screen+"\n"))
+}
+
+func (h *harness) checkSize(raw string) string {
+	h.t.Helper()
+	screen := stripTrailing(raw)
 	lines := strings.Split(screen, "\n")
 	if len(lines) > 24 {
 		h.t.Errorf("screen has %d lines, more than 24", len(lines))
@@ -119,7 +131,7 @@ func (h *harness) final() (Model, string) {
 			h.t.Errorf("line %d is %d cells wide, more than 80: %q", i+1, w, l)
 		}
 	}
-	return m, screen
+	return screen
 }
 
 // golden compares the final screen with testdata/<test>.golden after replacing what changes
