@@ -43,7 +43,8 @@ func rerun() int {
 	args := append([]string{"--", "sh", "-c", script}, os.Args...)
 	cmd := exec.Command("dbus-run-session", args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(os.Environ(), goDirs()...)
+	cmd.Env = append(cmd.Env,
 		marker+"=1",
 		"HOME="+home,
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
@@ -58,6 +59,23 @@ func rerun() int {
 		return 1
 	}
 	return 0
+}
+
+// goDirs keeps the Go build cache and module cache where they were: they default to paths
+// under HOME, and a test that builds a binary under the throw-away HOME would start cold.
+func goDirs() []string {
+	var env []string
+	if os.Getenv("GOCACHE") == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			env = append(env, "GOCACHE="+filepath.Join(dir, "go-build"))
+		}
+	}
+	if os.Getenv("GOPATH") == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			env = append(env, "GOPATH="+filepath.Join(home, "go"))
+		}
+	}
+	return env
 }
 
 func missingTools() string {
