@@ -20,7 +20,7 @@ import (
 type backend interface {
 	set(service, account, value string) error
 	get(service, account string) (string, error) // errItemMissing when absent
-	del(service, account string) error           // nil when absent
+	del(service, account string) error           // errItemMissing when absent
 	name() string
 }
 
@@ -44,7 +44,7 @@ func (osKeychain) get(service, account string) (string, error) {
 func (osKeychain) del(service, account string) error {
 	err := gokeyring.Delete(service, account)
 	if errors.Is(err, gokeyring.ErrNotFound) {
-		return nil
+		return errItemMissing
 	}
 	return err
 }
@@ -85,8 +85,9 @@ func (f *fileBackend) load() (map[string]string, error) {
 }
 
 // update runs fn on the items under both an in-process mutex and a file lock, so other
-// processes writing the same file do not lose each other's items.
-func (f *fileBackend) update(fn func(map[string]string)) error {
+// processes writing the same file do not lose each other's items. fn reports whether it
+// changed anything; when not, the file is left alone.
+func (f *fileBackend) update(fn func(map[string]string) bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	unlock, err := lockFile(context.Background(), f.path+".lock")
@@ -98,7 +99,9 @@ func (f *fileBackend) update(fn func(map[string]string)) error {
 	if err != nil {
 		return err
 	}
-	fn(items)
+	if !fn(items) {
+		return nil
+	}
 	raw, err := json.MarshalIndent(items, "", " ")
 	if err != nil {
 		return err
@@ -107,7 +110,7 @@ func (f *fileBackend) update(fn func(map[string]string)) error {
 }
 
 func (f *fileBackend) set(service, account, value string) error {
-	return f.update(func(m map[string]string) { m[service+"\x00"+account] = value })
+	return f.update(func(m map[string]string) bool { m[service+"\x00"+account] = value; return true })
 }
 
 func (f *fileBackend) get(service, account string) (string, error) {
@@ -125,7 +128,17 @@ func (f *fileBackend) get(service, account string) (string, error) {
 }
 
 func (f *fileBackend) del(service, account string) error {
-	return f.update(func(m map[string]string) { delete(m, service+"\x00"+account) })
+	missing := false
+	err := f.update(func(m map[string]string) bool {
+		_, found := m[service+"\x00"+account]
+		missing = !found
+		delete(m, service+"\x00"+account)
+		return found
+	})
+	if err == nil && missing {
+		return errItemMissing
+	}
+	return err
 }
 
 // withTimeout runs one backend call with a deadline. The buffered channel lets an abandoned
@@ -148,8 +161,8 @@ func withTimeout[T any](ctx context.Context, timeout time.Duration, op func() (T
 		return r.v, r.err
 	case <-timer.C:
 		return zero, &UnavailableError{
-			Reason: fmt.Sprintf("no answer within %s", timeout),
-			Hint:   "It may be waiting for an unlock prompt: unlock the keychain, or allow more time with M365CREDS_KEYRING_TIMEOUT=60s",
+			Reason: fmt.Sprintf("the keychain did not answer within %s", timeout),
+			Hint:   "It may be waiting for an unlock prompt: unlock the keychain (or answer the prompt) and try again, or allow more time with M365CREDS_KEYRING_TIMEOUT=60s",
 			Err:    ErrTimeout,
 		}
 	case <-ctx.Done():
@@ -186,6 +199,9 @@ func explain(err error) error {
 	case strings.Contains(low, "connection refused") || strings.Contains(low, "no such file") || strings.Contains(low, "dbus"):
 		return &UnavailableError{Reason: "cannot reach the D-Bus session bus",
 			Hint: "Check DBUS_SESSION_BUS_ADDRESS, or run inside a desktop session; or use --store file", Err: err}
+	case strings.Contains(low, "unsupported platform"):
+		return &UnavailableError{Reason: "go-keyring has no keychain for " + runtime.GOOS,
+			Hint: "Use --store file (plain text, mode 0600) on this system", Err: err}
 	case strings.Contains(low, "denied") || strings.Contains(low, "not permitted"):
 		return &UnavailableError{Reason: "the keychain refused access",
 			Hint: "Allow m365creds in the keychain's access prompt or settings, then try again", Err: err}

@@ -2,6 +2,17 @@
 // token) in the OS keychain, one item each, and everything else in a config file. A save never
 // leaves a profile half-written: new items are written beside the old ones under a fresh
 // generation, and the config file switches to them in one atomic rename.
+//
+// Layout. Keychain items live under the service name ("m365creds", "m365creds-demo" for the
+// demo) with accounts "<profile>/<item>@<generation>", item being client-secret,
+// refresh-token or access-token (token, expiry and scopes as one JSON value). A value over
+// 2,000 bytes (under Windows' 2,560 and macOS's ~3 KB) is stored as chunks
+// "<account>#1".."#n" behind a header item holding n and a SHA-256, so a partial set reads as
+// damage, never as a wrong secret. The config directory ($M365CREDS_CONFIG_DIR, else
+// os.UserConfigDir()/m365creds, mode 0700) holds profiles.json (profiles-<service>.json for
+// other services, so demo profiles never mix with real ones, mode 0600, replaced by temp
+// file + fsync + rename), locks/ with the advisory lock files, and, only when the file store
+// was chosen, secrets-<service>.json (plain text, mode 0600).
 package keyring
 
 import (
@@ -54,6 +65,9 @@ func ValidateName(name string) error {
 		return fmt.Errorf("profile names have at most 64 characters (this one has %d)", len(name))
 	case name == "." || name == "..":
 		return fmt.Errorf("%q cannot be a profile name", name)
+	case windowsDevice(name):
+		// The name becomes a lock file name, and Windows treats these as devices.
+		return fmt.Errorf("%q cannot be a profile name: Windows reserves it for a device", name)
 	case !nameRE.MatchString(name):
 		bad := strings.Map(func(r rune) rune {
 			if nameRE.MatchString(string(r)) {
@@ -64,6 +78,17 @@ func ValidateName(name string) error {
 		return fmt.Errorf("profile names may use letters, digits, '-', '_' and '.'; %q has %q", name, firstRune(bad))
 	}
 	return nil
+}
+
+// windowsDevice reports names Windows reserves (CON, NUL, COM1, ...), with or without an
+// extension.
+func windowsDevice(name string) bool {
+	base, _, _ := strings.Cut(strings.ToUpper(name), ".")
+	switch base {
+	case "CON", "PRN", "AUX", "NUL":
+		return true
+	}
+	return len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) && base[3] >= '1' && base[3] <= '9'
 }
 
 func firstRune(s string) string {

@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Backend chooses where secrets go.
@@ -78,17 +80,21 @@ const (
 const maxItemBytes = 2000
 
 // entry is a profile as the config file holds it: the profile plus which generation of
-// keychain items is current, and generations written but never committed (a crash mid-save).
+// keychain items is current and which items that generation has.
 type entry struct {
 	Profile
 	Generation string   `json:"generation,omitempty"`
 	Items      []string `json:"items,omitempty"`
-	Pending    []string `json:"pending,omitempty"`
 }
 
+// config is the whole config file. Pending lists, per profile name, generations whose items
+// may exist in the keychain without being current: a save in progress, one interrupted by a
+// crash, or a clean-up that failed. The next save or delete of that name removes them, so
+// nothing stays behind in the keychain.
 type config struct {
-	Version  int               `json:"version"`
-	Profiles map[string]*entry `json:"profiles"`
+	Version  int                 `json:"version"`
+	Profiles map[string]*entry   `json:"profiles"`
+	Pending  map[string][]string `json:"pending,omitempty"`
 }
 
 const configVersion = 1
@@ -98,6 +104,10 @@ type Store struct {
 	opts    Options
 	path    string
 	backend backend
+	// stage, when set by a test, is called at the points a crash matters most:
+	// "before-commit" (all items written and verified, config not yet switched) and
+	// "after-commit" (config switched, old items not yet removed).
+	stage func(name string)
 }
 
 // Open loads the config file. A damaged file is an error (with a copy kept aside); it is never
@@ -150,13 +160,40 @@ func (s *Store) load() (*config, error) {
 	}
 	cfg, err := parseConfig(raw)
 	if err != nil {
-		kept := fmt.Sprintf("%s.corrupt-%s", s.path, time.Now().UTC().Format("20060102T150405Z"))
-		if copyErr := os.WriteFile(kept, raw, 0o600); copyErr != nil {
+		kept, copyErr := keepAside(s.path, raw)
+		if copyErr != nil {
 			kept = "(could not copy: " + copyErr.Error() + ")"
 		}
 		return nil, &CorruptConfigError{Path: s.path, KeptAs: kept, Err: err}
 	}
 	return cfg, nil
+}
+
+// keepAside copies a damaged config file next to it as <path>.corrupt-<time>. It never
+// replaces an earlier copy, so every damaged version the user may need stays available.
+func keepAside(path string, raw []byte) (string, error) {
+	base := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
+	for i := 1; ; i++ {
+		kept := base
+		if i > 1 {
+			kept = fmt.Sprintf("%s-%d", base, i)
+		}
+		if prev, err := os.ReadFile(kept); err == nil && string(prev) == string(raw) {
+			return kept, nil // the same damage, already kept
+		}
+		f, err := os.OpenFile(kept, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) && i < 100 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, werr := f.Write(raw)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		return kept, werr
+	}
 }
 
 // parseConfig accepts only a well-formed config of a version this build understands.
@@ -178,6 +215,24 @@ func parseConfig(raw []byte) (*config, error) {
 		if e == nil || e.Name != name || ValidateName(name) != nil {
 			return nil, fmt.Errorf("profile entry %q is not valid", name)
 		}
+		if (e.Generation == "") != (len(e.Items) == 0) || (e.Generation != "" && !validGeneration(e.Generation)) {
+			return nil, fmt.Errorf("profile %q has a damaged generation", name)
+		}
+		for _, item := range e.Items {
+			if !slices.Contains(allItems, item) {
+				return nil, fmt.Errorf("profile %q lists an unknown item %q", name, item)
+			}
+		}
+	}
+	for name, gens := range cfg.Pending {
+		if ValidateName(name) != nil {
+			return nil, fmt.Errorf("pending entry %q is not valid", name)
+		}
+		for _, g := range gens {
+			if !validGeneration(g) {
+				return nil, fmt.Errorf("pending entry %q is not valid", name)
+			}
+		}
 	}
 	return &cfg, nil
 }
@@ -185,7 +240,8 @@ func parseConfig(raw []byte) (*config, error) {
 // update changes the config under the config lock, re-reading it first so that two processes
 // saving different profiles keep each other's entries.
 func (s *Store) update(ctx context.Context, fn func(*config) error) error {
-	unlock, err := lockFile(ctx, filepath.Join(s.opts.ConfigDir, "locks", ".config.lock"))
+	// '@' cannot occur in a profile name, so this never collides with a profile's lock file.
+	unlock, err := lockFile(ctx, filepath.Join(s.opts.ConfigDir, "locks", "@config.lock"))
 	if err != nil {
 		return err
 	}
@@ -225,12 +281,7 @@ func (s *Store) entry(name string) (*entry, error) {
 	}
 	e, ok := cfg.Profiles[name]
 	if !ok {
-		known := make([]string, 0, len(cfg.Profiles))
-		for n := range cfg.Profiles {
-			known = append(known, n)
-		}
-		sort.Strings(known)
-		return nil, &NotFoundError{Name: name, Known: known}
+		return nil, notFound(cfg, name)
 	}
 	return e, nil
 }
@@ -246,12 +297,45 @@ func (s *Store) Profile(name string) (Profile, error) {
 
 // Secrets reads a profile's secrets from the keychain.
 func (s *Store) Secrets(ctx context.Context, name string) (Secrets, error) {
-	e, err := s.entry(name)
-	if err != nil {
-		return Secrets{}, err
+	return s.read(ctx, name, allItems)
+}
+
+// AccessToken reads only the cached access token: the one keychain read `token` needs when the
+// cache is still good.
+func (s *Store) AccessToken(ctx context.Context, name string) (Secrets, error) {
+	return s.read(ctx, name, []string{itemAccessToken})
+}
+
+// read reads the wanted items of the current generation. A save in another process may switch
+// generations and remove the old items while this one reads them; then the read starts again
+// on the new generation instead of reporting a loss.
+func (s *Store) read(ctx context.Context, name string, wanted []string) (Secrets, error) {
+	for attempt := 0; ; attempt++ {
+		e, err := s.entry(name)
+		if err != nil {
+			return Secrets{}, err
+		}
+		sec, err := s.readEntry(ctx, e, wanted)
+		var lost *lostItemError
+		if !errors.As(err, &lost) || attempt == 3 {
+			return sec, err
+		}
+		now, err := s.entry(name)
+		if err != nil {
+			return Secrets{}, err // deleted meanwhile: say so rather than "lost"
+		}
+		if now.Generation == e.Generation {
+			return Secrets{}, lost
+		}
 	}
+}
+
+func (s *Store) readEntry(ctx context.Context, e *entry, wanted []string) (Secrets, error) {
 	var sec Secrets
 	for _, item := range e.Items {
+		if !slices.Contains(wanted, item) {
+			continue
+		}
 		value, err := s.readItem(ctx, e.Name, item, e.Generation)
 		if err != nil {
 			return Secrets{}, err
@@ -263,25 +347,11 @@ func (s *Store) Secrets(ctx context.Context, name string) (Secrets, error) {
 	return sec, nil
 }
 
-// AccessToken reads only the cached access token: the one keychain read `token` needs when the
-// cache is still good.
-func (s *Store) AccessToken(ctx context.Context, name string) (Secrets, error) {
-	e, err := s.entry(name)
-	if err != nil {
-		return Secrets{}, err
-	}
-	var sec Secrets
-	for _, item := range e.Items {
-		if item != itemAccessToken {
-			continue
-		}
-		value, err := s.readItem(ctx, e.Name, item, e.Generation)
-		if err != nil {
-			return Secrets{}, err
-		}
-		return sec, decodeItem(&sec, item, value)
-	}
-	return sec, nil
+// lostItemError means an item the config file names is not in the keychain.
+type lostItemError struct{ profile, item, detail string }
+
+func (e *lostItemError) Error() string {
+	return fmt.Sprintf("the keychain has lost the %s of profile %q%s: run m365creds setup --profile %s again", e.item, e.profile, e.detail, e.profile)
 }
 
 type accessItem struct {
@@ -328,18 +398,14 @@ func account(profile, item, gen string) string { return profile + "/" + item + "
 
 // writeItem stores one value. A value that fits goes in one item prefixed "="; a longer one
 // is split into chunks "#1".."#n" behind a header "#n:sha256", so a missing or stale chunk is
-// detected instead of returned as a wrong secret.
+// detected instead of returned as a wrong secret. The header is written last: until it
+// exists the value does not exist, and clean-up sweeps chunks without a header (deleteItem).
 func (s *Store) writeItem(ctx context.Context, profile, item, gen, value string) error {
 	acct := account(profile, item, gen)
 	if len(value)+1 <= maxItemBytes {
 		return s.set(ctx, acct, "="+value)
 	}
-	var chunks []string
-	for rest := value; rest != ""; {
-		n := min(len(rest), maxItemBytes)
-		chunks = append(chunks, rest[:n])
-		rest = rest[n:]
-	}
+	chunks := split(value, maxItemBytes)
 	for i, c := range chunks {
 		if err := s.set(ctx, acct+"#"+strconv.Itoa(i+1), c); err != nil {
 			return err
@@ -349,11 +415,29 @@ func (s *Store) writeItem(ctx context.Context, profile, item, gen, value string)
 	return s.set(ctx, acct, fmt.Sprintf("#%d:%s", len(chunks), hex.EncodeToString(sum[:])))
 }
 
+// split cuts value into pieces of at most size bytes, never inside a UTF-8 sequence, so each
+// piece is valid text for keychains that treat the secret as a string.
+func split(value string, size int) []string {
+	var out []string
+	for value != "" {
+		n := min(len(value), size)
+		for n < len(value) && n > 0 && !utf8.RuneStart(value[n]) {
+			n--
+		}
+		if n == 0 { // not UTF-8 at all: cut anywhere rather than loop
+			n = min(len(value), size)
+		}
+		out = append(out, value[:n])
+		value = value[n:]
+	}
+	return out
+}
+
 func (s *Store) readItem(ctx context.Context, profile, item, gen string) (string, error) {
 	acct := account(profile, item, gen)
 	head, err := s.get(ctx, acct)
 	if errors.Is(err, errItemMissing) {
-		return "", fmt.Errorf("the keychain has lost the %s of profile %q: run m365creds setup --profile %s again", item, profile, profile)
+		return "", &lostItemError{profile: profile, item: item}
 	}
 	if err != nil {
 		return "", err
@@ -370,7 +454,7 @@ func (s *Store) readItem(ctx context.Context, profile, item, gen string) (string
 		c, err := s.get(ctx, acct+"#"+strconv.Itoa(i))
 		if err != nil {
 			if errors.Is(err, errItemMissing) {
-				return "", fmt.Errorf("the %s of profile %q is missing part %d of %d in the keychain", item, profile, i, count)
+				return "", &lostItemError{profile: profile, item: item, detail: fmt.Sprintf(" (part %d of %d)", i, count)}
 			}
 			return "", err
 		}
@@ -390,29 +474,65 @@ func parseHeader(head string) (int, string, bool) {
 	}
 	n, sum, ok := strings.Cut(rest, ":")
 	count, err := strconv.Atoi(n)
-	if !ok || err != nil || count < 1 || count > 1000 || len(sum) != 64 {
+	if !ok || err != nil || count < 1 || count > maxChunks || len(sum) != 64 {
 		return 0, "", false
 	}
 	return count, sum, true
 }
 
-// deleteItems removes every item of one generation, chunks included (best effort: a missing
-// item is not an error).
-func (s *Store) deleteItems(ctx context.Context, profile, gen string, items []string) error {
-	var firstErr error
-	for _, item := range items {
-		acct := account(profile, item, gen)
-		head, err := s.get(ctx, acct)
-		if err == nil {
-			if count, _, ok := parseHeader(head); ok {
-				for i := 1; i <= count; i++ {
-					if err := s.del(ctx, acct+"#"+strconv.Itoa(i)); err != nil && firstErr == nil {
-						firstErr = err
-					}
+// maxChunks bounds a value at about 2 MB, far above any token, so a damaged header cannot
+// make a read or a clean-up run for ever.
+const maxChunks = 1000
+
+// deleteItem removes one item of one generation with its chunks. Without a readable header
+// (a save interrupted while writing chunks) it sweeps chunks #1, #2, ... until one is
+// missing: chunks are written in order, so that finds them all. A missing item is no error.
+func (s *Store) deleteItem(ctx context.Context, profile, item, gen string) error {
+	acct := account(profile, item, gen)
+	head, err := s.get(ctx, acct)
+	switch {
+	case err == nil:
+		if count, _, ok := parseHeader(head); ok {
+			for i := 1; i <= count; i++ {
+				if err := s.del(ctx, acct+"#"+strconv.Itoa(i)); err != nil && !errors.Is(err, errItemMissing) {
+					return err
 				}
 			}
+		} else if !strings.HasPrefix(head, "=") {
+			if err := s.sweepChunks(ctx, acct); err != nil {
+				return err
+			}
 		}
-		if err := s.del(ctx, acct); err != nil && firstErr == nil {
+		if err := s.del(ctx, acct); err != nil && !errors.Is(err, errItemMissing) {
+			return err
+		}
+		return nil
+	case errors.Is(err, errItemMissing):
+		return s.sweepChunks(ctx, acct)
+	default:
+		return err
+	}
+}
+
+func (s *Store) sweepChunks(ctx context.Context, acct string) error {
+	for i := 1; i <= maxChunks; i++ {
+		err := s.del(ctx, acct+"#"+strconv.Itoa(i))
+		if errors.Is(err, errItemMissing) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteGeneration removes every item a generation may have. It goes on after a failure so
+// that as much as possible is removed, and reports the first failure.
+func (s *Store) deleteGeneration(ctx context.Context, profile, gen string) error {
+	var firstErr error
+	for _, item := range allItems {
+		if err := s.deleteItem(ctx, profile, item, gen); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
@@ -420,6 +540,15 @@ func (s *Store) deleteItems(ctx context.Context, profile, gen string, items []st
 }
 
 var allItems = []string{itemClientSecret, itemRefreshToken, itemAccessToken}
+
+// lockSaves serialises everything that writes or removes keychain items of one profile,
+// across goroutines and processes. Without it a save could remove, as a leftover, the
+// generation another save has written but not yet switched to. It is a different file from
+// Lock's, so a caller holding Lock can still save. '@' cannot occur in a profile name, so
+// the file never collides with a profile's own lock.
+func (s *Store) lockSaves(ctx context.Context, name string) (func(), error) {
+	return lockFile(ctx, filepath.Join(s.opts.ConfigDir, "locks", name+"@save.lock"))
+}
 
 // Save stores a profile and its secrets. The new items are written and read back under a new
 // generation first; the config file then switches to them in one rename; only after that are
@@ -429,23 +558,38 @@ func (s *Store) Save(ctx context.Context, p Profile, sec Secrets) error {
 	if err := ValidateName(p.Name); err != nil {
 		return err
 	}
+	unlock, err := s.lockSaves(ctx, p.Name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.save(ctx, p, sec)
+}
+
+// save is Save with the save lock held.
+func (s *Store) save(ctx context.Context, p Profile, sec Secrets) error {
 	items, err := encodeItems(sec)
 	if err != nil {
 		return err
 	}
-	gen := newGeneration()
 	names := make([]string, 0, len(items))
 	for _, item := range allItems {
 		if _, ok := items[item]; ok {
 			names = append(names, item)
 		}
 	}
-	// Record the generation as pending first, so that a crash before the switch leaves a note
-	// of which items to clean up later.
+	// Note the new generation as pending before writing anything, so that items left by a
+	// crash are known and removed by the next save or delete.
+	var gen string
 	if err := s.update(ctx, func(cfg *config) error {
-		if e, ok := cfg.Profiles[p.Name]; ok {
-			e.Pending = append(e.Pending, gen)
+		gen = newGeneration()
+		for known(cfg, p.Name, gen) {
+			gen = newGeneration()
 		}
+		if cfg.Pending == nil {
+			cfg.Pending = map[string][]string{}
+		}
+		cfg.Pending[p.Name] = append(cfg.Pending[p.Name], gen)
 		return nil
 	}); err != nil {
 		return err
@@ -460,66 +604,94 @@ func (s *Store) Save(ctx context.Context, p Profile, sec Secrets) error {
 			}
 		}
 		if err != nil {
-			s.abandon(p.Name, gen)
-			return fmt.Errorf("saving the %s: %w", item, err)
+			// A keychain that did not answer will not answer the clean-up either: leave the
+			// generation pending for the next save rather than make the user wait again.
+			if !errors.Is(err, ErrTimeout) {
+				s.abandon(p.Name, gen)
+			}
+			return fmt.Errorf("saving the %s of profile %q (the previous values are unchanged): %w", item, p.Name, err)
 		}
 	}
-	var old *entry
+	s.at("before-commit")
+	var stale []string
 	err = s.update(ctx, func(cfg *config) error {
-		prev := cfg.Profiles[p.Name]
 		e := &entry{Profile: p, Generation: gen, Items: names}
-		if prev != nil {
-			copied := *prev
-			old = &copied
+		if len(names) == 0 {
+			e.Generation = "" // nothing stored: no generation to point at
+		}
+		stale = without(cfg.Pending[p.Name], gen)
+		if prev := cfg.Profiles[p.Name]; prev != nil {
 			if e.Created.IsZero() {
 				e.Created = prev.Created
 			}
-			e.Pending = without(prev.Pending, gen)
+			if prev.Generation != "" && prev.Generation != gen {
+				stale = append(stale, prev.Generation)
+			}
 		}
 		cfg.Profiles[p.Name] = e
+		// The stale generations stay pending until they are really gone (cleanup).
+		if len(stale) == 0 {
+			delete(cfg.Pending, p.Name)
+		} else {
+			if cfg.Pending == nil {
+				cfg.Pending = map[string][]string{}
+			}
+			cfg.Pending[p.Name] = stale
+		}
 		return nil
 	})
 	if err != nil {
 		s.abandon(p.Name, gen)
-		return err
+		return fmt.Errorf("saving profile %q (the previous values are unchanged): %w", p.Name, err)
 	}
-	if old != nil {
-		s.cleanup(p.Name, gen, old)
-	}
+	s.at("after-commit")
+	s.cleanup(p.Name, stale)
 	return nil
 }
 
-// abandon removes a generation that never became current.
-func (s *Store) abandon(profile, gen string) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
-	defer cancel()
-	if s.deleteItems(ctx, profile, gen, allItems) != nil {
-		return // keep the pending note so a later save retries the clean-up
+func (s *Store) at(stage string) {
+	if s.stage != nil {
+		s.stage(stage)
 	}
-	_ = s.update(ctx, func(cfg *config) error {
-		if e, ok := cfg.Profiles[profile]; ok {
-			e.Pending = without(e.Pending, gen)
-		}
-		return nil
-	})
 }
 
-// cleanup removes the replaced generation and any left over from interrupted saves.
-func (s *Store) cleanup(profile, current string, old *entry) {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
+// known reports whether gen is already in use for name (current or pending).
+func known(cfg *config, name, gen string) bool {
+	if e := cfg.Profiles[name]; e != nil && e.Generation == gen {
+		return true
+	}
+	return slices.Contains(cfg.Pending[name], gen)
+}
+
+// abandon removes a generation that never became current. It runs on a fresh context: the
+// caller's may be what failed.
+func (s *Store) abandon(profile, gen string) {
+	s.cleanup(profile, []string{gen})
+}
+
+// cleanup removes generations that are not current and drops from the pending list the ones
+// that are really gone. A failure keeps them listed for the next save or delete to retry.
+func (s *Store) cleanup(profile string, gens []string) {
+	if len(gens) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*s.opts.Timeout)
 	defer cancel()
-	var left []string
-	for _, gen := range append([]string{old.Generation}, old.Pending...) {
-		if gen == "" || gen == current {
-			continue
-		}
-		if s.deleteItems(ctx, profile, gen, allItems) != nil {
-			left = append(left, gen)
+	var gone []string
+	for _, gen := range gens {
+		if s.deleteGeneration(ctx, profile, gen) == nil {
+			gone = append(gone, gen)
 		}
 	}
+	if len(gone) == 0 {
+		return
+	}
 	_ = s.update(ctx, func(cfg *config) error {
-		if e, ok := cfg.Profiles[profile]; ok && e.Generation == current {
-			e.Pending = left
+		left := slices.DeleteFunc(slices.Clone(cfg.Pending[profile]), func(g string) bool { return slices.Contains(gone, g) })
+		if len(left) == 0 {
+			delete(cfg.Pending, profile)
+		} else {
+			cfg.Pending[profile] = left
 		}
 		return nil
 	})
@@ -535,15 +707,34 @@ func without(list []string, s string) []string {
 	return out
 }
 
+// newGeneration returns a random generation tag for account names.
 func newGeneration() string {
-	var b [4]byte
+	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
+// validGeneration accepts what newGeneration makes (and the shorter tags of earlier builds).
+func validGeneration(g string) bool {
+	if len(g) < 8 || len(g) > 32 {
+		return false
+	}
+	_, err := hex.DecodeString(g)
+	return err == nil
+}
+
 // UpdateSecrets changes a profile's secrets with the same all-or-nothing guarantee as Save,
-// for example to keep a refresh token Microsoft has just rotated.
+// for example to keep a refresh token Microsoft has just rotated. Read, change and write
+// happen under the profile's save lock, so concurrent updates are not lost.
 func (s *Store) UpdateSecrets(ctx context.Context, name string, fn func(*Secrets) error) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	unlock, err := s.lockSaves(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	p, err := s.Profile(name)
 	if err != nil {
 		return err
@@ -555,7 +746,7 @@ func (s *Store) UpdateSecrets(ctx context.Context, name string, fn func(*Secrets
 	if err := fn(&sec); err != nil {
 		return err
 	}
-	return s.Save(ctx, p, sec)
+	return s.save(ctx, p, sec)
 }
 
 // Touch changes non-secret fields of a profile (last refresh, granted scopes).
@@ -565,7 +756,7 @@ func (s *Store) Touch(name string, fn func(*Profile)) error {
 	return s.update(ctx, func(cfg *config) error {
 		e, ok := cfg.Profiles[name]
 		if !ok {
-			return &NotFoundError{Name: name}
+			return notFound(cfg, name)
 		}
 		fn(&e.Profile)
 		e.Name = name
@@ -573,24 +764,78 @@ func (s *Store) Touch(name string, fn func(*Profile)) error {
 	})
 }
 
-// Delete removes a profile: every keychain item of every generation, then its config entry.
+func notFound(cfg *config, name string) *NotFoundError {
+	known := make([]string, 0, len(cfg.Profiles))
+	for n := range cfg.Profiles {
+		known = append(known, n)
+	}
+	sort.Strings(known)
+	return &NotFoundError{Name: name, Known: known}
+}
+
+// Delete removes a profile: its config entry, then every keychain item of every generation.
+// The entry goes first so that a half-finished delete never leaves a listed profile whose
+// items are partly gone; the generations stay listed as pending until their items are, so
+// running Delete again (or saving a profile of that name) finishes the job.
 func (s *Store) Delete(ctx context.Context, name string) error {
-	e, err := s.entry(name)
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	unlock, err := s.lockSaves(ctx, name)
 	if err != nil {
 		return err
 	}
-	for _, gen := range append([]string{e.Generation}, e.Pending...) {
-		if gen == "" {
-			continue
+	defer unlock()
+	var gens []string
+	err = s.update(ctx, func(cfg *config) error {
+		e, ok := cfg.Profiles[name]
+		if !ok && len(cfg.Pending[name]) == 0 {
+			return notFound(cfg, name)
 		}
-		if err := s.deleteItems(ctx, name, gen, allItems); err != nil {
-			return fmt.Errorf("removing the keychain items of %q: %w", name, err)
+		gens = slices.Clone(cfg.Pending[name])
+		if ok && e.Generation != "" && !slices.Contains(gens, e.Generation) {
+			gens = append(gens, e.Generation)
 		}
-	}
-	return s.update(ctx, func(cfg *config) error {
 		delete(cfg.Profiles, name)
+		if len(gens) > 0 {
+			if cfg.Pending == nil {
+				cfg.Pending = map[string][]string{}
+			}
+			cfg.Pending[name] = gens
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	var firstErr error
+	var gone []string
+	for _, gen := range gens {
+		if err := s.deleteGeneration(ctx, name, gen); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		gone = append(gone, gen)
+	}
+	if len(gone) > 0 {
+		if err := s.update(ctx, func(cfg *config) error {
+			left := slices.DeleteFunc(slices.Clone(cfg.Pending[name]), func(g string) bool { return slices.Contains(gone, g) })
+			if len(left) == 0 {
+				delete(cfg.Pending, name)
+			} else {
+				cfg.Pending[name] = left
+			}
+			return nil
+		}); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return fmt.Errorf("profile %q is removed from the list, but some of its keychain items could not be removed (run the delete again to retry): %w", name, firstErr)
+	}
+	return nil
 }
 
 // Probe writes, reads back and deletes a test item, so a broken keychain is found before

@@ -31,6 +31,7 @@ type memBackend struct {
 	sets    int
 	failSet func(n int, account string) error // called before each set, n counts from 1
 	block   chan struct{}
+	delay   time.Duration // per call, to widen race windows the way a real keychain does
 }
 
 func newMem() *memBackend { return &memBackend{items: map[string]string{}} }
@@ -38,6 +39,7 @@ func newMem() *memBackend { return &memBackend{items: map[string]string{}} }
 func (m *memBackend) name() string { return "memory" }
 
 func (m *memBackend) set(service, account, value string) error {
+	time.Sleep(m.delay)
 	if m.block != nil {
 		<-m.block
 	}
@@ -57,6 +59,7 @@ func (m *memBackend) get(service, account string) (string, error) {
 	if m.block != nil {
 		<-m.block
 	}
+	time.Sleep(m.delay)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.items[service+"|"+account]
@@ -121,17 +124,40 @@ func mustEqualSecrets(t *testing.T, got, want Secrets) {
 }
 
 func TestValidateName(t *testing.T) {
-	for _, ok := range []string{"default", "contoso-prod", "a.b_c", strings.Repeat("x", 64)} {
-		if err := ValidateName(ok); err != nil {
-			t.Errorf("%q rejected: %v", ok, err)
-		}
-	}
-	for bad, want := range map[string]string{
-		"": "needs a name", "a b": `" "`, "x/y": `"/"`, "..": "cannot", strings.Repeat("x", 65): "at most 64", "é": `"é"`,
+	for _, tc := range []struct {
+		name string
+		want string // "" = valid, else part of the message
+	}{
+		{"default", ""},
+		{"contoso-prod", ""},
+		{"a.b_c", ""},
+		{"Tenant_2.prod", ""},
+		{".config", ""},
+		{"console", ""},
+		{"com10", ""},
+		{strings.Repeat("x", 64), ""},
+		{"", "needs a name"},
+		{strings.Repeat("x", 65), "at most 64"},
+		{".", "cannot"},
+		{"..", "cannot"},
+		{"a b", `" "`},
+		{"x/y", `"/"`},
+		{`x\y`, `"\\"`},
+		{"a@b", `"@"`},
+		{"a:b", `":"`},
+		{"é", `"é"`},
+		{"tab\there", `"\t"`},
+		{"con", "reserves"},
+		{"NUL.txt", "reserves"},
+		{"com1", "reserves"},
+		{"LPT9", "reserves"},
 	} {
-		err := ValidateName(bad)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ValidateName(%q) = %v, want mention of %s", bad, err, want)
+		err := ValidateName(tc.name)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("ValidateName(%q) rejected a good name: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("ValidateName(%q) = %v, want a message mentioning %s", tc.name, err, tc.want)
 		}
 	}
 }
@@ -365,53 +391,17 @@ func TestLockSerialisesProcesses(t *testing.T) {
 	}
 }
 
-// TestCrashMidSaveLeavesAWorkingProfile kills a real process (os.Exit from inside the
-// keychain call, no deferred clean-up) at each write of a replacing save and checks the
-// profile that survives is complete: the old one or the new one, never a mix.
-func TestCrashMidSaveLeavesAWorkingProfile(t *testing.T) {
-	for crashAt := 1; crashAt <= 9; crashAt++ {
-		t.Run(strconv.Itoa(crashAt), func(t *testing.T) {
-			dir := t.TempDir()
-			s := openWith(t, dir, nil)
-			if err := s.Save(context.Background(), sampleProfile("p"), sampleSecrets("old")); err != nil {
-				t.Fatal(err)
-			}
-			cmd := childCmd(dir, "crash", strconv.Itoa(crashAt))
-			err := cmd.Run()
-			var exit *exec.ExitError
-			crashed := errors.As(err, &exit) && exit.ExitCode() == 137
-			if err != nil && !crashed {
-				t.Fatalf("child: %v", err)
-			}
-			got, err := openWith(t, dir, nil).Secrets(context.Background(), "p")
-			if err != nil {
-				t.Fatalf("after a crash at write %d the profile is unreadable: %v", crashAt, err)
-			}
-			old, new := sampleSecrets("old"), sampleSecrets("new")
-			if got.RefreshToken != old.RefreshToken && got.RefreshToken != new.RefreshToken {
-				t.Fatal("unknown refresh token")
-			}
-			want := old
-			if got.RefreshToken == new.RefreshToken {
-				want = new
-			}
-			mustEqualSecrets(t, got, want)
-			if !crashed && want.RefreshToken != new.RefreshToken {
-				t.Error("the save finished but the old secrets are current")
-			}
-		})
-	}
-}
-
 const childEnv = "KEYRING_TEST_CHILD"
 
 func childCmd(dir string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
-	cmd.Env = append(os.Environ(), childEnv+"="+dir)
+	// GORACE: a race-enabled binary otherwise waits a second before exiting.
+	cmd.Env = append(os.Environ(), childEnv+"="+dir, "GORACE=atexit_sleep_ms=0")
 	return cmd
 }
 
-// crashBackend is the file backend with a kill switch.
+// crashBackend is a backend with a kill switch: the process exits at the at-th write, with no
+// deferred clean-up, the way kill -9 would stop it.
 type crashBackend struct {
 	backend
 	at, n int
@@ -425,20 +415,49 @@ func (c *crashBackend) set(service, account, value string) error {
 	return c.backend.set(service, account, value)
 }
 
-// childMain runs in a child process for the multi-process tests.
+// bigSecrets has a 10 KB refresh token, several times any platform's item limit, so a save
+// writes chunks.
+func bigSecrets(tag string) Secrets {
+	sec := sampleSecrets(tag)
+	sec.RefreshToken = "rt-" + tag + "-" + strings.Repeat("R", 10*1024)
+	return sec
+}
+
+// childStore opens the store a child process works on: the file backend in dir, or the real
+// keychain when the parent sets KEYRING_TEST_SERVICE.
+func childStore(dir string) (*Store, error) {
+	opts := Options{Service: "m365creds-test", ConfigDir: dir, Backend: BackendFile, Timeout: 10 * time.Second}
+	if svc := os.Getenv("KEYRING_TEST_SERVICE"); svc != "" {
+		opts.Service, opts.Backend = svc, BackendKeychain
+	}
+	return Open(opts)
+}
+
+// childMain runs in a child process for the multi-process tests. Its arguments follow
+// "-test.run=^$": a command and its parameters.
 func childMain() int {
 	dir := os.Getenv(childEnv)
-	args := os.Args[len(os.Args)-2:]
-	s, err := Open(Options{Service: "m365creds-test", ConfigDir: dir, Backend: BackendFile, Timeout: 5 * time.Second})
+	args := os.Args[2:]
+	s, err := childStore(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	ctx := context.Background()
+	increment := func(sec *Secrets) error {
+		v, _ := strconv.Atoi(sec.RefreshToken)
+		sec.RefreshToken = strconv.Itoa(v + 1)
+		return nil
+	}
 	switch args[0] {
 	case "save":
 		err = s.Save(ctx, sampleProfile(args[1]), Secrets{ClientSecret: "child"})
-	case "increment":
+	case "save-big": // profile, tag, times
+		n, _ := strconv.Atoi(args[3])
+		for i := 0; i < n && err == nil; i++ {
+			err = s.Save(ctx, sampleProfile(args[1]), bigSecrets(args[2]+"-"+strconv.Itoa(i)))
+		}
+	case "increment": // under Lock, the way `token` refreshes
 		n, _ := strconv.Atoi(args[1])
 		for range n {
 			unlock, lerr := s.Lock(ctx, "shared")
@@ -446,24 +465,73 @@ func childMain() int {
 				err = lerr
 				break
 			}
-			err = s.UpdateSecrets(ctx, "shared", func(sec *Secrets) error {
-				v, _ := strconv.Atoi(sec.RefreshToken)
-				sec.RefreshToken = strconv.Itoa(v + 1)
-				return nil
-			})
+			err = s.UpdateSecrets(ctx, "shared", increment)
 			unlock()
 			if err != nil {
 				break
 			}
 		}
-	case "crash":
-		at, _ := strconv.Atoi(args[1])
-		s.backend = &crashBackend{backend: s.backend, at: at}
-		err = s.Save(ctx, sampleProfile("p"), sampleSecrets("new"))
+	case "increment-nolock": // UpdateSecrets alone must not lose updates either
+		n, _ := strconv.Atoi(args[1])
+		for i := 0; i < n && err == nil; i++ {
+			err = s.UpdateSecrets(ctx, "shared", increment)
+		}
+	case "crash": // profile, write number or stage name
+		if at, aerr := strconv.Atoi(args[2]); aerr == nil {
+			s.backend = &crashBackend{backend: s.backend, at: at}
+		} else {
+			s.stage = func(name string) {
+				if name == args[2] {
+					os.Exit(137)
+				}
+			}
+		}
+		err = s.Save(ctx, sampleProfile(args[1]), bigSecrets("new"))
+	default:
+		err = fmt.Errorf("unknown child command %q", args[0])
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// TestConcurrentSavesAndReadsOfOneProfile has writers replace one profile while readers read
+// it, with a slow keychain so they interleave. No save may delete items another save is still
+// writing, and no reader may see a profile with items missing.
+func TestConcurrentSavesAndReadsOfOneProfile(t *testing.T) {
+	dir := t.TempDir()
+	mem := newMem()
+	mem.delay = time.Millisecond
+	ctx := context.Background()
+	if err := openWith(t, dir, mem).Save(ctx, sampleProfile("same"), sampleSecrets("start")); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s := openWith(t, dir, mem)
+			for j := range 4 {
+				if err := s.Save(ctx, sampleProfile("same"), sampleSecrets(strconv.Itoa(i*10+j))); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			s := openWith(t, dir, mem)
+			for range 8 {
+				if _, err := s.Secrets(ctx, "same"); err != nil {
+					t.Errorf("reader saw a broken profile: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := openWith(t, dir, mem).Secrets(ctx, "same"); err != nil {
+		t.Fatalf("profile broken after concurrent saves: %v", err)
+	}
 }
