@@ -30,12 +30,7 @@ test: check
 
 ## fuzz: run every fuzz target for FUZZTIME each.
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
-	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$target"; \
-	    $(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; \
-	  done; \
-	done
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 ## cross: the keychain back ends differ per OS, so make sure the other two still build.
 cross:
