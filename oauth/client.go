@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -401,6 +402,27 @@ func (c *Client) Me(ctx context.Context, accessToken string) (*User, error) {
 // oidcScopes are granted implicitly and often left out of the answer's scope list.
 var oidcScopes = map[string]bool{"openid": true, "profile": true, "email": true, "offline_access": true}
 
+// ScopeResource is the resource a scope belongs to: its URL prefix, or Microsoft Graph for a
+// short name such as Mail.Read.
+func ScopeResource(scope string) string {
+	l := strings.ToLower(strings.TrimSpace(scope))
+	if i := strings.LastIndex(l, "/"); strings.HasPrefix(l, "https://") && i > len("https://") {
+		if r := l[:i]; !slices.Contains(graphResources, r+"/") {
+			return r
+		}
+	}
+	return "graph"
+}
+
+func firstResourceScope(scopes []string) string {
+	for _, s := range scopes {
+		if !oidcScopes[NormalizeScope(s)] {
+			return s
+		}
+	}
+	return ""
+}
+
 // NormalizeScope lowercases a scope and strips any cloud's Graph prefix, so
 // "https://graph.microsoft.com/Mail.Read" and "mail.read" compare equal.
 func NormalizeScope(s string) string {
@@ -416,16 +438,23 @@ func NormalizeScope(s string) string {
 
 // MissingScopes returns the requested scopes that were not granted, in request order, spelled
 // as requested. The OIDC scopes and .default are not checked: Microsoft often leaves them out.
+// A token is for one resource, so requested scopes of other resources (IMAP and SMTP with
+// Graph, say) cannot be judged from it and are not reported.
 func MissingScopes(requested, granted []string) []string {
 	have := make(map[string]bool, len(granted))
+	resources := map[string]bool{}
 	for _, g := range granted {
 		have[NormalizeScope(g)] = true
+		resources[ScopeResource(g)] = true
+	}
+	if len(granted) == 0 {
+		resources[ScopeResource(firstResourceScope(requested))] = true
 	}
 	var missing []string
 	seen := map[string]bool{}
 	for _, r := range requested {
 		n := NormalizeScope(r)
-		if n == "" || oidcScopes[n] || strings.HasSuffix(n, ".default") || seen[n] {
+		if n == "" || oidcScopes[n] || strings.HasSuffix(n, ".default") || seen[n] || !resources[ScopeResource(r)] {
 			continue
 		}
 		seen[n] = true

@@ -122,7 +122,10 @@ func TestMissingScopes(t *testing.T) {
 		{[]string{"openid", "offline_access", "User.Read", "Mail.Read"}, []string{"User.Read", "Mail.Read", "profile", "openid"}, nil},
 		{[]string{"https://graph.microsoft.com/Mail.Send", "User.Read"}, []string{"user.read"}, []string{"https://graph.microsoft.com/Mail.Send"}},
 		{[]string{"Mail.Send"}, []string{"https://graph.microsoft.com/mail.send"}, nil},
-		{[]string{"https://outlook.office.com/IMAP.AccessAsUser.All"}, []string{"IMAP.AccessAsUser.All"}, []string{"https://outlook.office.com/IMAP.AccessAsUser.All"}},
+		// A Graph token cannot speak for an Outlook scope: not judged, not reported.
+		{[]string{"https://outlook.office.com/IMAP.AccessAsUser.All"}, []string{"IMAP.AccessAsUser.All"}, nil},
+		// An Outlook token that lacks the Outlook scope asked for does report it.
+		{[]string{"https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send"}, []string{"https://outlook.office.com/IMAP.AccessAsUser.All"}, []string{"https://outlook.office.com/SMTP.Send"}},
 		{[]string{"https://outlook.office.com/IMAP.AccessAsUser.All"}, []string{"https://outlook.office.com/IMAP.AccessAsUser.All"}, nil},
 		{[]string{"https://graph.microsoft.com/.default"}, nil, nil},
 		{[]string{"Files.Read", "files.read"}, nil, []string{"Files.Read"}},

@@ -752,3 +752,50 @@ func TestConcurrentTokenCalls(t *testing.T) {
 		t.Errorf("wins %d losses %d", wins, losses)
 	}
 }
+
+// TestConsentAcrossResources consents to Graph and Outlook (IMAP) scopes in one sign-in, the
+// way a mail script needs: the code yields a Graph token, and the refresh token then yields an
+// Outlook token without another sign-in.
+func TestConsentAcrossResources(t *testing.T) {
+	_, base := testSim(t)
+	c := testClient(base, webApp(), keepAliveOff(5*time.Second))
+	lb, err := ListenLoopback(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Close()
+	imap := "https://outlook.office.com/IMAP.AccessAsUser.All"
+	requested := []string{"User.Read", "offline_access", imap}
+	req, err := c.NewAuthRequest(requested, lb.RedirectURI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb.Expect(req.State)
+	go func() { _, _, _ = browse(req.URL) }()
+	cb, err := lb.Wait(ctxTimeout(t, 5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := req.CodeFrom(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Exchange(context.Background(), req, code)
+	if err != nil {
+		t.Fatalf("redeeming a consent that spans two resources: %v", err)
+	}
+	if m := MissingScopes(requested, tok.Scopes); len(m) != 0 {
+		t.Errorf("the Graph token cannot speak for Outlook scopes, yet %v were reported missing", m)
+	}
+	outlook, err := c.Refresh(context.Background(), tok.RefreshToken, []string{imap, "offline_access"})
+	if err != nil {
+		t.Fatalf("refreshing for the Outlook resource: %v", err)
+	}
+	if m := MissingScopes([]string{imap}, outlook.Scopes); len(m) != 0 {
+		t.Errorf("Outlook token lacks %v (granted %v)", m, outlook.Scopes)
+	}
+	if ScopeResource(imap) != "https://outlook.office.com" || ScopeResource("Mail.Read") != "graph" ||
+		ScopeResource("https://graph.microsoft.com/Mail.Read") != "graph" {
+		t.Error("ScopeResource")
+	}
+}

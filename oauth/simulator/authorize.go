@@ -165,7 +165,9 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
 		redirectError(w, r, redirect, state, newErr(400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'."), "")
 		return
 	}
-	if e := checkScopes(scopes); e != nil {
+	// Consent may cover several resources at once (Graph and Outlook's IMAP, say); only a
+	// token request is limited to one.
+	if e := checkScopeSyntax(scopes); e != nil {
 		redirectError(w, r, redirect, state, e, "")
 		return
 	}
@@ -214,24 +216,57 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
 
 }
 
-// checkScopes rejects scope lists that mix resources, like Entra's token endpoint does.
-func checkScopes(scopes []string) *aadError {
-	resources := map[string]bool{}
+// checkScopeSyntax rejects scopes no app could have registered.
+func checkScopeSyntax(scopes []string) *aadError {
 	for _, sc := range scopes {
-		n := strings.ToLower(sc)
-		if oidc[n] {
-			continue
-		}
 		if strings.ContainsAny(sc, "<>\"") {
 			return newErr(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid. The scope '%s' is not valid.", sc)
 		}
-		res := "https://graph.microsoft.com"
-		if i := strings.LastIndex(n, "/"); strings.HasPrefix(n, "https://") && i > len("https://") {
-			res = n[:i]
-		} else if strings.HasPrefix(n, "api://") {
-			res = n
+	}
+	return nil
+}
+
+// resourceOf is the resource a scope belongs to; short names are Graph's.
+func resourceOf(sc string) string {
+	n := strings.ToLower(sc)
+	if i := strings.LastIndex(n, "/"); strings.HasPrefix(n, "https://") && i > len("https://") {
+		return n[:i]
+	} else if strings.HasPrefix(n, "api://") {
+		return n
+	}
+	return "https://graph.microsoft.com"
+}
+
+// firstResource keeps the OIDC scopes and the scopes of the first resource named, which is
+// what Entra issues a token for when a consent covered several.
+func firstResource(scopes []string) []string {
+	var out []string
+	first := ""
+	for _, sc := range scopes {
+		if oidc[strings.ToLower(sc)] {
+			out = append(out, sc)
+			continue
 		}
-		resources[res] = true
+		if first == "" {
+			first = resourceOf(sc)
+		}
+		if resourceOf(sc) == first {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// checkScopes rejects scope lists that mix resources, like Entra's token endpoint does.
+func checkScopes(scopes []string) *aadError {
+	if e := checkScopeSyntax(scopes); e != nil {
+		return e
+	}
+	resources := map[string]bool{}
+	for _, sc := range scopes {
+		if !oidc[strings.ToLower(sc)] {
+			resources[resourceOf(sc)] = true
+		}
 	}
 	if len(resources) > 1 {
 		return newErr(400, "invalid_scope", 700022, "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.", strings.Join(scopes, " "))

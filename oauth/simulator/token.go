@@ -147,7 +147,9 @@ func (s *Sim) redeemCode(w http.ResponseWriter, r *http.Request, a *App, tenant 
 		}
 	}
 	g.used = true
-	s.issue(w, a, g.user, g.scopes, false)
+	// The access token is for one resource; the refresh token keeps the whole consent, so a
+	// refresh can ask for the other resources' scopes.
+	s.issueFrom(w, a, g.user, firstResource(g.scopes), false, g.scopes)
 	return nil
 }
 
