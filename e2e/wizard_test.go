@@ -99,16 +99,21 @@ func (w *world) walkToConsent(tm *term, secret string) {
 	tm.waitFor(`Register the app`, 5*time.Second)
 	tm.keys("Enter")
 	tm.waitFor(`Copy the IDs`, 5*time.Second)
-	tm.paste(simulator.DemoClientID)
-	tm.keys("Tab")
-	tm.paste(simulator.DemoTenantID)
-	tm.keys("Enter")
+	enterIDs(tm)
 	tm.waitFor(`paste its Value`, 5*time.Second)
 	tm.paste(secret)
 	tm.keys("Enter")
 	tm.waitFor(`Choose the Microsoft Graph permissions`, 5*time.Second)
 	tm.keys("Enter")
 	tm.waitFor(`API permissions ›`, 5*time.Second)
+	tm.keys("Enter")
+}
+
+// enterIDs pastes the IDs from the app's Overview page and moves on.
+func enterIDs(tm *term) {
+	tm.paste(simulator.DemoClientID)
+	tm.keys("Tab")
+	tm.paste(simulator.DemoTenantID)
 	tm.keys("Enter")
 }
 
@@ -166,10 +171,7 @@ func TestSecretIDIsCaughtOnTheSecretScreen(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor(`Register the app`, 5*time.Second)
 	tm.keys("Enter")
-	tm.paste(simulator.DemoClientID)
-	tm.keys("Tab")
-	tm.paste(simulator.DemoTenantID)
-	tm.keys("Enter")
+	enterIDs(tm)
 	tm.waitFor(`paste its Value`, 5*time.Second)
 	tm.paste(simulator.DemoSecretID)
 	tm.waitFor(`This is the Secret ID`, 5*time.Second)
@@ -212,17 +214,11 @@ func TestCtrlCOnEveryStepSavesNothing(t *testing.T) {
 		{"Copy the IDs", func(tm *term) { tm.keys("Enter", "Enter") }},
 		{"paste its Value", func(tm *term) {
 			tm.keys("Enter", "Enter")
-			tm.paste(simulator.DemoClientID)
-			tm.keys("Tab")
-			tm.paste(simulator.DemoTenantID)
-			tm.keys("Enter")
+			enterIDs(tm)
 		}},
 		{"Choose the Microsoft Graph", func(tm *term) {
 			tm.keys("Enter", "Enter")
-			tm.paste(simulator.DemoClientID)
-			tm.keys("Tab")
-			tm.paste(simulator.DemoTenantID)
-			tm.keys("Enter")
+			enterIDs(tm)
 			tm.waitFor(`paste its Value`, 5*time.Second)
 			tm.paste(simulator.DemoSecretValue)
 			tm.keys("Enter")
@@ -247,7 +243,7 @@ func TestCtrlCOnEveryStepSavesNothing(t *testing.T) {
 	t.Run("consent", func(t *testing.T) {
 		tm := startTerm(t, append(w.env, "BROWSER=false"), binary(t), "setup", "--port", strconv.Itoa(w.port), "--no-browser")
 		w.walkToConsent(tm, simulator.DemoSecretValue)
-		tm.waitFor(`Waiting for it`, 10*time.Second)
+		tm.waitFor(`Waiting`, 10*time.Second)
 		tm.keys("C-c")
 		if code := tm.exitCode(10 * time.Second); code != 130 {
 			t.Fatalf("exit %d, want 130", code)
@@ -303,10 +299,7 @@ func TestDeviceCodeFlow(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor(`Allow public client flows`, 5*time.Second)
 	tm.keys("Enter")
-	tm.paste(simulator.DemoClientID)
-	tm.keys("Tab")
-	tm.paste(simulator.DemoTenantID)
-	tm.keys("Enter")
+	enterIDs(tm)
 	tm.waitFor(`Choose the Microsoft Graph`, 5*time.Second)
 	tm.keys("Enter", "Enter")
 	tm.waitFor(`Press enter to get a code`, 10*time.Second)
