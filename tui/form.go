@@ -19,13 +19,19 @@ type field struct {
 	explain func(choice int) string // one line under a choice
 	hint    string
 	check   func(value string) (ok string, problem string) // live validation of a text field
+	hidden  func() bool                                    // the field does not apply right now
 }
+
+func (fl *field) shown() bool { return fl.hidden == nil || !fl.hidden() }
 
 func newInput(placeholder string, width int) *textinput.Model {
 	ti := textinput.New()
 	ti.Prompt = ""
 	ti.Placeholder = placeholder
 	ti.SetWidth(width)
+	// The terminal's own cursor (placed by the root View) does not blink on its own schedule
+	// inside the frame, so screens and golden files stay steady.
+	ti.SetVirtualCursor(false)
 	return &ti
 }
 
@@ -33,6 +39,27 @@ func newInput(placeholder string, width int) *textinput.Model {
 type form struct {
 	fields []*field
 	focus  int
+	// top is how many lines the screen draws above the form, set by the screen before view;
+	// curRow is the line of the focused input within the form, recorded by view.
+	top, curRow int
+}
+
+// labelWidth is the marker plus the label column in front of every input.
+const labelWidth = 20
+
+// cursor is where the focused input's cursor is, relative to the screen's body.
+func (f *form) cursor() *tea.Cursor {
+	in := f.focused().input
+	if in == nil {
+		return nil
+	}
+	cur := in.Cursor()
+	if cur == nil {
+		return nil
+	}
+	cur.X += labelWidth
+	cur.Y = f.top + f.curRow
+	return cur
 }
 
 func (f *form) focused() *field { return f.fields[f.focus] }
@@ -59,6 +86,16 @@ func (f *form) focusField(name string) tea.Cmd {
 	return nil
 }
 
+// step finds the next shown field in direction dir, or -1 at the end of the form.
+func (f *form) step(dir int) int {
+	for i := f.focus + dir; i >= 0 && i < len(f.fields); i += dir {
+		if f.fields[i].shown() {
+			return i
+		}
+	}
+	return -1
+}
+
 // update moves focus and edits the focused field. It reports done when the user asks to
 // leave the form forward (enter, or tab on the last field) or backward (esc, or shift+tab on
 // the first field).
@@ -72,15 +109,17 @@ func (f *form) update(c *shared, msg tea.Msg) (cmd tea.Cmd, forward, backward bo
 		case key.Matches(km, k.Back):
 			return nil, false, true
 		case key.Matches(km, k.NextField), key.Matches(km, k.Down):
-			if f.focus == len(f.fields)-1 {
+			i := f.step(+1)
+			if i < 0 {
 				return nil, key.Matches(km, k.NextField), false
 			}
-			return f.focusOn(f.focus + 1), false, false
+			return f.focusOn(i), false, false
 		case key.Matches(km, k.PrevField), key.Matches(km, k.Up):
-			if f.focus == 0 {
+			i := f.step(-1)
+			if i < 0 {
 				return nil, false, key.Matches(km, k.PrevField)
 			}
-			return f.focusOn(f.focus - 1), false, false
+			return f.focusOn(i), false, false
 		case fl.options != nil && (key.Matches(km, k.Right) || key.Matches(km, k.Toggle)):
 			fl.choice = (fl.choice + 1) % len(fl.options)
 			return nil, false, false
@@ -102,6 +141,9 @@ func (f *form) view(c *shared, errs func(string) string) string {
 	st := c.st
 	var b strings.Builder
 	for i, fl := range f.fields {
+		if !fl.shown() {
+			continue
+		}
 		marker := "  "
 		label := st.Muted.Render(padRight(fl.label, 18))
 		if i == f.focus {
@@ -121,6 +163,9 @@ func (f *form) view(c *shared, errs func(string) string) string {
 				b.WriteString(indent(st.Hint.Render(ansi.Wordwrap(fl.explain(fl.choice), max(c.width-24, 30), " ")), 20) + "\n")
 			}
 		} else {
+			if i == f.focus {
+				f.curRow = strings.Count(b.String(), "\n")
+			}
 			b.WriteString(fl.input.View() + "\n")
 			line := ""
 			if fl.check != nil && fl.input.Value() != "" {

@@ -6,7 +6,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Next, Back, NextField, PrevField, Up, Down, PageUp, PageDown key.Binding
 	Left, Right, Toggle, Copy, Open, Help, Quit, Reveal          key.Binding
-	Retry, Paste, Device, Browser, Simulate, PickError, Done     key.Binding
+	Retry, Paste, Simulate, PickError, Done                      key.Binding
 	New, Rotate, Reconsent, Verify, Delete, Presets              key.Binding
 }
 
@@ -21,29 +21,28 @@ func DefaultKeyMap() KeyMap {
 		NextField: b("next field", "tab"),
 		PrevField: b("previous field", "shift+tab"),
 		Up:        key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "move")),
+		// Down shares Up's help entry ("↑/↓ move"); screens list only Up.
 		Down:      key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
 		PageUp:    b("page up", "pgup"),
 		PageDown:  b("page down", "pgdown"),
-		Left:      b("previous choice", "left"),
-		Right:     b("next choice", "right"),
+		Left:      key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "choose")),
+		Right:     key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next choice")),
 		Toggle:    b("tick", "space"),
 		Copy:      b("copy", "c"),
-		Open:      b("open in browser", "o"),
-		Help:      b("all keys", "?"),
+		Open:      b("open", "o"),
+		Help:      b("help", "?"),
 		Quit:      b("quit", "ctrl+c"),
-		Reveal:    b("show/hide secret", "ctrl+r"),
+		Reveal:    b("show/hide", "ctrl+r"),
 		Retry:     b("retry", "r"),
-		Paste:     b("paste the URL instead", "p"),
-		Device:    b("device code instead", "d"),
-		Browser:   b("browser instead", "b"),
-		Simulate:  b("simulate the browser", "s"),
-		PickError: b("Microsoft showed an error", "e"),
+		Paste:     b("paste address", "p"),
+		Simulate:  b("simulate browser", "s"),
+		PickError: b("error page?", "e"),
 		Done:      b("finish", "q"),
-		New:       b("new profile", "n"),
-		Rotate:    b("rotate secret", "r"),
-		Reconsent: b("change permissions", "p"),
+		New:       b("new", "n"),
+		Rotate:    b("rotate", "r"),
+		Reconsent: b("permissions", "p"),
 		Verify:    b("verify", "v"),
 		Delete:    b("delete", "d"),
-		Presets:   b("preset", "1-9"),
+		Presets:   key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "preset")),
 	}
 }

@@ -25,8 +25,15 @@ type screen interface {
 	update(c *shared, msg tea.Msg) tea.Cmd
 	view(c *shared) string
 	bindings(c *shared) []key.Binding
-	// typing reports whether a free-text field has focus, so letters and '?' are text there.
+	// typing reports whether the focused field accepts '?' as text (a secret or a pasted
+	// address), so '?' does not open the help there.
 	typing() bool
+}
+
+// cursorer is a screen with a text field: it says where the terminal's real cursor goes,
+// relative to the top-left corner of the screen's body, or nil to hide it.
+type cursorer interface {
+	cursorPos(c *shared) *tea.Cursor
 }
 
 // shared is what every screen can see: the wizard, the options, size, styles and keys.
@@ -42,7 +49,19 @@ type shared struct {
 	status   string            // one-line notice ("Copied …")
 	ctx      context.Context   // cancelled when the program ends
 	http     *http.Client
+	// nav is the navigation a screen asked for during this update. The root carries it out
+	// before the next message, so keys typed right after enter reach the new screen.
+	nav tea.Msg
 }
+
+// next asks the root to validate the current step and move on.
+func (c *shared) next() tea.Cmd { c.nav = nextMsg{}; return nil }
+
+// back asks the root to go to the previous step.
+func (c *shared) back() tea.Cmd { c.nav = backMsg{}; return nil }
+
+// jumpTo asks the root to go to an earlier step (after an error that names one).
+func (c *shared) jumpTo(id steps.ID) tea.Cmd { c.nav = jumpMsg{id}; return nil }
 
 func (c *shared) now() time.Time {
 	if c.opts.Now != nil {
@@ -59,7 +78,8 @@ func (c *shared) errorFor(field string) string {
 	return ""
 }
 
-// Navigation messages, sent by screens and handled by the root.
+// Navigation requests (set by screens through shared.next, back and jumpTo) and messages
+// handled by the root.
 type (
 	nextMsg   struct{}
 	backMsg   struct{}
@@ -68,19 +88,19 @@ type (
 	statusMsg string
 )
 
-func next() tea.Msg              { return nextMsg{} }
-func back() tea.Msg              { return backMsg{} }
-func jumpTo(id steps.ID) tea.Cmd { return func() tea.Msg { return jumpMsg{id} } }
-func finish(r Result) tea.Cmd    { return func() tea.Msg { return quitMsg{r} } }
-func notify(format string, args ...any) tea.Cmd {
-	s := fmt.Sprintf(format, args...)
-	return func() tea.Msg { return statusMsg(s) }
+func finish(r Result) tea.Cmd { return func() tea.Msg { return quitMsg{r} } }
+
+// say puts a one-line notice on the status line at once; the next key clears it.
+func (c *shared) say(format string, args ...any) tea.Cmd {
+	c.status = fmt.Sprintf(format, args...)
+	return nil
 }
 
 // copyCmd puts text on the clipboard with OSC 52, which also reaches the local clipboard over
 // SSH in terminals that support it, and says so on the status line.
-func copyCmd(what, text string) tea.Cmd {
-	return tea.Batch(tea.SetClipboard(text), notify("Copied %s to the clipboard (if your terminal allows it; the text is on screen too).", what))
+func (c *shared) copyCmd(what, text string) tea.Cmd {
+	c.say("Copied %s to the clipboard (if your terminal allows it; the text is on screen too).", what)
+	return tea.SetClipboard(text)
 }
 
 // Model is the root of the wizard. It holds a pointer so that the copies Bubble Tea passes
@@ -137,15 +157,22 @@ func New(opts Options) Model {
 	return Model{s}
 }
 
-// stopAll ends every background task (listener, polling) the screens started.
-func (m Model) stopAll() { m.s.cancel() }
+// stopAll ends every background task (listener, polling) the screens started. It runs after
+// the program has ended, so nothing else touches the screens any more.
+func (m Model) stopAll() {
+	m.s.cancel()
+	if cs, ok := m.s.screens[steps.Consent].(*consentScreen); ok && cs.lb != nil {
+		_ = cs.lb.Close()
+		cs.lb = nil
+	}
+}
 
-// Init asks for the terminal's background colour and enters the first screen.
+// Init asks for the terminal's background colour and size and enters the first screen.
 func (m Model) Init() tea.Cmd {
 	if m.s.onHome {
-		return tea.RequestBackgroundColor
+		return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize)
 	}
-	return tea.Batch(tea.RequestBackgroundColor, m.current().enter(&m.s.c))
+	return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize, m.current().enter(&m.s.c))
 }
 
 // current is the active screen. After the last step the summary of the save stays up until
@@ -209,19 +236,44 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.cancel()
 		return m, tea.Quit
 	case nextMsg:
-		return m, m.move(s.c.wiz.Next())
+		return m, m.navigate(s.c.wiz.Next)
 	case backMsg:
-		if !s.c.wiz.Back() {
-			return m, nil
-		}
-		return m, m.move(nil)
+		return m, m.navigate(func() error {
+			if !s.c.wiz.Back() {
+				return errNoStepBack
+			}
+			return nil
+		})
 	case jumpMsg:
-		return m, m.move(s.c.wiz.JumpTo(msg.to))
+		return m, m.navigate(func() error { return s.c.wiz.JumpTo(msg.to) })
 	}
 	if s.onHome {
 		return m, s.home.update(&s.c, msg, m.leaveHome)
 	}
-	return m, m.current().update(&s.c, msg)
+	cmd := m.current().update(&s.c, msg)
+	if nav := s.c.nav; nav != nil {
+		s.c.nav = nil
+		_, navCmd := m.route(nav)
+		cmd = tea.Batch(cmd, navCmd)
+	}
+	return m, cmd
+}
+
+// errNoStepBack is a back key on the first step: nothing happens.
+var errNoStepBack = errors.New("no step before this one")
+
+// navigate runs one wizard transition, lets the screen being left forget what it must not
+// keep (the secret field), and starts the new one.
+func (m Model) navigate(step func() error) tea.Cmd {
+	from := m.current()
+	err := step()
+	if errors.Is(err, errNoStepBack) {
+		return nil
+	}
+	if l, ok := from.(interface{ leave(*shared) }); ok && err == nil {
+		l.leave(&m.s.c)
+	}
+	return m.move(err)
 }
 
 // move finishes a navigation: on error the screen shows it; otherwise the new screen starts.
@@ -263,10 +315,13 @@ func (s *state) layout() {
 		chrome++
 	}
 	s.c.bodyRows = max(s.c.height-chrome, 6)
-	s.help.SetWidth(s.c.width - 2)
 }
 
+// demoBanner labels every screen of `m365creds demo`.
+const demoBanner = " DEMO — simulated Microsoft endpoints, nothing leaves this machine "
+
 // View draws the whole screen: banner, breadcrumb, title, the screen's body, status and keys.
+// The real cursor, when a text field has focus, is placed from the screen's cursor.
 func (m Model) View() tea.View {
 	s := m.s
 	c := &s.c
@@ -274,10 +329,11 @@ func (m Model) View() tea.View {
 	width := max(c.width-2, 20) // App style pads one column on each side
 	var top []string
 	if c.opts.Demo != nil {
-		top = append(top, st.Banner.Render(fit(" DEMO — simulated Microsoft endpoints; nothing leaves this machine ", width)))
+		top = append(top, st.Banner.Render(fit(demoBanner, width)))
 	}
 	var title, body string
 	var binds []key.Binding
+	var cur *tea.Cursor
 	windowTitle := "m365creds"
 	if s.onHome {
 		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — profiles"))
@@ -288,20 +344,23 @@ func (m Model) View() tea.View {
 		id := c.wiz.Current()
 		title = stepTitle(c, id)
 		body, binds = scr.view(c), scr.bindings(c)
+		if cs, ok := scr.(cursorer); ok && !s.showHelp {
+			cur = cs.cursorPos(c)
+		}
 		windowTitle = fmt.Sprintf("m365creds — %s (%d/%d)", id, c.wiz.Index()+1, len(c.wiz.Steps())-1)
 	}
 	top = append(top, st.Muted.Render(strings.Repeat("─", width)), st.Title.Render(title), "")
 
 	var footer []string
-	switch {
-	case c.status != "":
+	if c.status != "" {
 		footer = append(footer, st.Warn.Render(wrapText(c.status, width)))
 	}
-	binds = append(binds, c.keys.Help, c.keys.Quit)
+	global := []key.Binding{c.keys.Help, c.keys.Quit}
 	if s.showHelp {
-		body = st.Title.Render("Keys") + "\n\n" + s.help.FullHelpView(chunk(append(binds, c.keys.Back, c.keys.Next), 5))
+		body = st.Title.Render("Keys") + st.Muted.Render("  (any key closes this)") + "\n\n" +
+			s.help.FullHelpView(chunk(uniqueBindings(append(append(binds, c.keys.Next, c.keys.Back), global...)), 5))
 	}
-	footer = append(footer, s.help.ShortHelpView(binds))
+	footer = append(footer, m.shortHelp(binds, global, width))
 
 	rows := c.height - len(top) - lineCount(footer)
 	bodyLines := strings.Split(body, "\n")
@@ -318,7 +377,64 @@ func (m Model) View() tea.View {
 	v := tea.NewView(st.App.Render(strings.Join(all, "\n")))
 	v.AltScreen = true
 	v.WindowTitle = windowTitle
+	if cur != nil && cur.Y >= 0 && cur.Y < rows {
+		cur.Y += len(top)
+		cur.X = min(cur.X, width) + 1 // the App style's left padding
+		v.Cursor = cur
+	}
 	return v
+}
+
+// shortHelp is the one-line key help: as many of the screen's keys as fit, then the global
+// ones, which are always shown so "?" stays discoverable. (help.ShortHelpView can overflow
+// its width when even its ellipsis does not fit, so the cut is made here.)
+func (m Model) shortHelp(binds, global []key.Binding, width int) string {
+	h := m.s.help
+	sep := h.Styles.ShortSeparator.Inline(true).Render(h.ShortSeparator)
+	item := func(b key.Binding) string {
+		return h.Styles.ShortKey.Inline(true).Render(b.Help().Key) + " " + h.Styles.ShortDesc.Inline(true).Render(b.Help().Desc)
+	}
+	var tail []string
+	for _, b := range global {
+		tail = append(tail, item(b))
+	}
+	g := strings.Join(tail, sep)
+	room := width - ansi.StringWidth(g)
+	sepWidth := ansi.StringWidth(sep)
+	ellipsis := h.Styles.Ellipsis.Inline(true).Render("…")
+	var parts []string
+	used := 0
+	binds = uniqueBindings(binds)
+	for i, b := range binds {
+		it := item(b)
+		reserve := 0
+		if i < len(binds)-1 {
+			reserve = 1 + sepWidth // room for "…" and its separator
+		}
+		w := ansi.StringWidth(it) + sepWidth
+		if used+w+reserve > room {
+			parts = append(parts, ellipsis)
+			break
+		}
+		parts = append(parts, it)
+		used += w
+	}
+	return strings.Join(append(parts, g), sep)
+}
+
+// uniqueBindings drops bindings whose keys an earlier one already lists.
+func uniqueBindings(in []key.Binding) []key.Binding {
+	seen := map[string]bool{}
+	var out []key.Binding
+	for _, b := range in {
+		k := strings.Join(b.Keys(), ",")
+		if seen[k] || !b.Enabled() {
+			continue
+		}
+		seen[k] = true
+		out = append(out, b)
+	}
+	return out
 }
 
 func lineCount(parts []string) int {

@@ -18,12 +18,16 @@ var (
 
 var audienceLabels = []string{"This organisation only", "Any organisation", "Any organisation and personal accounts", "Personal Microsoft accounts only"}
 
-var kindLabels = []string{"Web app with a client secret", "Public client, device code", "Application permissions"}
+var kindLabels = []string{
+	"web app + secret (browser or paste sign-in)",
+	"public client (device code, no secret)",
+	"application permissions (no user)",
+}
 
 var kindExplain = []string{
-	"Sign in once in a browser (or paste the address); scripts use the secret.",
-	"No secret: sign in with a code on any device. Needs public client flows on.",
-	"No user: the app acts on its own; an administrator grants the permissions.",
+	"Sign in once in a browser (or paste the address it ends on); scripts then use the secret and a refresh token.",
+	"No secret: sign in with a code on any device. The portal must allow public client flows.",
+	"No user: the app acts on its own with a secret; an administrator grants the permissions.",
 }
 
 type accountScreen struct{ form form }
@@ -37,8 +41,10 @@ func newAccountScreen(c *shared) *accountScreen {
 	s := &accountScreen{form: form{fields: []*field{
 		{name: "profile", label: "Profile name", input: profile, hint: "Letters, digits, '-', '_' or '.'. Scripts ask for tokens by this name."},
 		{name: "audience", label: "Who signs in", options: audienceLabels,
-			choice:  max(0, slices.Index(audiences, d.Audience)),
-			explain: func(i int) string { return audiences[i].Explain() }},
+			choice: max(0, slices.Index(audiences, d.Audience)),
+			explain: func(i int) string {
+				return audiences[i].Explain() + " Portal: \"" + audiences[i].PortalOption() + "\"."
+			}},
 		{name: "tenant", label: "Tenant", input: tenant, hint: "Leave empty to derive it; single-tenant apps need the ID or domain (next steps ask)."},
 		{name: "cloud", label: "Cloud", options: mapStrings(clouds, func(c oauth.Cloud) string { return c.Label() }),
 			choice: max(0, slices.Index(clouds, d.Cloud))},
@@ -54,6 +60,8 @@ func kindIndex(f oauth.Flow) int {
 		return 1
 	case oauth.KindApp:
 		return 2
+	case oauth.KindWeb:
+		return 0
 	}
 	return 0
 }
@@ -68,14 +76,17 @@ func mapStrings[T any](in []T, f func(T) string) []string {
 
 func (s *accountScreen) enter(c *shared) tea.Cmd { return s.form.focusOn(s.form.focus) }
 
-func (s *accountScreen) typing() bool { return s.form.focused().input != nil }
+// typing is false: no profile name or tenant contains '?', so it can open the help.
+func (s *accountScreen) typing() bool { return false }
+
+func (s *accountScreen) cursorPos(c *shared) *tea.Cursor { return s.form.cursor() }
 
 func (s *accountScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	cmd, forward, backward := s.form.update(c, msg)
 	s.store(c)
 	switch {
 	case forward:
-		return next
+		return c.next()
 	case backward:
 		return nil // the first step has nothing behind it
 	}
@@ -95,15 +106,13 @@ func (s *accountScreen) store(c *shared) {
 	d.Cloud = clouds[f[3].choice]
 	want := kinds[f[4].choice]
 	if want.Kind() != d.Flow.Kind() {
-		d.Flow = want
-		if want == oauth.FlowBrowser && oauth.RemoteShell() {
-			d.Flow = oauth.FlowPaste
-		}
+		d.Flow = want // browser or paste: the consent step leads with paste on a remote shell
 	}
 }
 
 func (s *accountScreen) view(c *shared) string {
 	intro := c.st.Muted.Render("A profile is one app registration, one tenant and one signed-in account.") + "\n\n"
+	s.form.top = 2
 	return intro + s.form.view(c, c.errorFor)
 }
 

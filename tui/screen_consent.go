@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
 )
@@ -51,11 +53,15 @@ type consentScreen struct {
 	notes    []string // port changed, browser not opened …
 	guide    oauth.Guidance
 	failErr  error
+	keychain bool // the failure is the keychain probe's: only retrying makes sense
 	working  string
 	paste    textinput.Model
 	pickList []oauth.Guidance
 	pick     int
 	pickText bool
+	spin     spinner.Model
+	pasteRow int  // body line of the paste field, recorded by view; -1 when not drawn
+	spinning bool // a spinner tick is on its way
 }
 
 func newConsentScreen() *consentScreen {
@@ -64,7 +70,32 @@ func newConsentScreen() *consentScreen {
 	p.Placeholder = "http://localhost:53365/?code=…&state=…"
 	p.CharLimit = 8192
 	p.SetWidth(70)
-	return &consentScreen{paste: p, pickList: oauth.KnownErrors()}
+	p.SetVirtualCursor(false)
+	return &consentScreen{paste: p, pickList: oauth.KnownErrors(), spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+}
+
+// busy reports whether something runs in the background, which the spinner shows.
+func (s *consentScreen) busy() bool {
+	switch s.state {
+	case csProbe, csCheck, csStarting, csBrowser, csDevice, csWorking, csVerify:
+		return true
+	case csPaste, csDeviceIntro, csDone, csFailed, csPick:
+	}
+	return false
+}
+
+// cursorPos puts the terminal cursor in the paste field when it has focus.
+func (s *consentScreen) cursorPos(c *shared) *tea.Cursor {
+	if !s.typing() || s.pasteRow < 0 {
+		return nil
+	}
+	cur := s.paste.Cursor()
+	if cur == nil {
+		return nil
+	}
+	cur.X += 2 // the "› " prompt
+	cur.Y = s.pasteRow
+	return cur
 }
 
 func (s *consentScreen) typing() bool {
@@ -95,6 +126,7 @@ func (s *consentScreen) enter(c *shared) tea.Cmd {
 	stop := s.stop()
 	s.ctx, s.cancel = context.WithCancel(c.ctx)
 	s.tok, s.user, s.meErr, s.notes, s.dc, s.req, s.failErr = nil, nil, nil, nil, nil, nil, nil
+	s.keychain = false
 	s.started = c.now()
 	if c.opts.Store != nil {
 		s.state = csProbe
@@ -135,7 +167,9 @@ func (s *consentScreen) startFlow(c *shared) tea.Cmd {
 		return nil
 	}
 	s.state = csStarting
-	open := d.Flow == oauth.FlowBrowser && !c.opts.NoBrowser
+	// Over SSH a browser started here would open on the wrong machine (or be a text browser):
+	// lead with pasting the address instead, with the tunnel as the alternative.
+	open := d.Flow == oauth.FlowBrowser && !c.opts.NoBrowser && !oauth.RemoteShell()
 	return startBrowserCmd(s.attempt, s.client(c), d.RequestScopes(), d.Port, open)
 }
 
@@ -148,15 +182,33 @@ func (s *consentScreen) fail(c *shared, err error) tea.Cmd {
 }
 
 func (s *consentScreen) update(c *shared, msg tea.Msg) tea.Cmd {
+	if tick, ok := msg.(spinner.TickMsg); ok {
+		if !s.busy() {
+			s.spinning = false // the chain of ticks ends here; the next busy state starts one
+			return nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(tick)
+		return cmd
+	}
+	cmd := s.handle(c, msg)
+	if s.busy() && !s.spinning {
+		s.spinning = true
+		cmd = tea.Batch(cmd, s.spin.Tick)
+	}
+	return cmd
+}
+
+// handle is update without the spinner bookkeeping.
+func (s *consentScreen) handle(c *shared, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case probeMsg:
 		if msg.attempt != s.attempt {
 			return nil
 		}
 		if msg.err != nil {
-			s.state, s.failErr = csFailed, msg.err
-			s.guide = oauth.Guidance{Title: "The keychain does not work", Meaning: msg.err.Error(),
-				Action: "Fix the keychain first (nothing has been sent to Microsoft yet), then press r to try again.", Step: oauth.StepConsent}
+			s.state, s.failErr, s.keychain = csFailed, msg.err, true
+			s.guide = keychainGuidance(msg.err)
 			return nil
 		}
 		return s.afterProbe(c)
@@ -179,12 +231,13 @@ func (s *consentScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 			return s.fail(c, msg.err)
 		}
 		s.lb, s.req = msg.lb, msg.req
+		s.paste.Placeholder = s.lb.RedirectURI() + "?code=…&state=…"
 		if msg.portNote != "" {
 			s.notes = append(s.notes, msg.portNote)
 		}
 		s.state = csBrowser
-		if c.wiz.Draft.Flow == oauth.FlowPaste {
-			s.state = csPaste
+		if c.wiz.Draft.Flow == oauth.FlowPaste || oauth.RemoteShell() {
+			s.state = csPaste // the listener keeps waiting too: a tunnelled browser still works
 		}
 		cmds := []tea.Cmd{waitCallbackCmd(s.ctx, s.attempt, s.lb), tickCmd(s.attempt)}
 		if s.state == csPaste {
@@ -288,7 +341,7 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 	k := c.keys
 	d := &c.wiz.Draft
 	if key.Matches(km, k.Back) && s.state != csPick && !(s.state == csPaste && s.req != nil && d.Flow == oauth.FlowBrowser) {
-		return tea.Batch(s.stop(), back)
+		return tea.Batch(s.stop(), c.back())
 	}
 	switch s.state {
 	case csBrowser:
@@ -296,7 +349,7 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(km, k.Open):
 			return openCmd(c, s.req.URL)
 		case key.Matches(km, k.Copy):
-			return copyCmd("the sign-in address", s.req.URL)
+			return c.copyCmd("the sign-in address", s.req.URL)
 		case key.Matches(km, k.Paste):
 			s.state = csPaste
 			return s.paste.Focus()
@@ -330,22 +383,31 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 	case csDevice:
 		switch {
 		case key.Matches(km, k.Copy):
-			return copyCmd("the code", s.dc.UserCode)
+			return c.copyCmd("the code", s.dc.UserCode)
 		case key.Matches(km, k.Open):
 			return openCmd(c, s.dc.VerificationURI)
 		}
 	case csDone:
-		if key.Matches(km, k.Next) {
-			return next
+		switch {
+		case key.Matches(km, k.Next):
+			return c.next()
+		case key.Matches(km, k.Copy) && d.Flow == oauth.FlowApp:
+			return c.copyCmd("the admin consent link", adminConsentURL(*d))
+		case key.Matches(km, k.Open) && d.Flow == oauth.FlowApp:
+			return openCmd(c, adminConsentURL(*d))
 		}
 	case csFailed:
 		switch {
+		case s.keychain:
+			if key.Matches(km, k.Retry) || key.Matches(km, k.Next) {
+				return s.enter(c)
+			}
 		case key.Matches(km, k.Next):
 			target := c.wiz.BackTarget(s.guide.Step)
 			if target == steps.Consent {
 				return s.enter(c)
 			}
-			return jumpTo(target)
+			return c.jumpTo(target)
 		case key.Matches(km, k.Retry):
 			return s.enter(c)
 		case key.Matches(km, k.Open) && s.guide.PortalLink != "":
@@ -355,6 +417,8 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 		}
 	case csPick:
 		return s.pickKey(c, km)
+	case csProbe, csCheck, csStarting, csWorking, csVerify:
+		// Work is under way; only esc (handled above) and ctrl+c apply.
 	}
 	return nil
 }
@@ -383,7 +447,9 @@ func (s *consentScreen) pickKey(c *shared, km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Down):
 		s.pick = min(len(s.pickList)-1, s.pick+1)
 	case key.Matches(km, k.Next):
-		s.guide, s.failErr, s.state = s.pickList[s.pick], nil, csFailed
+		// Explaining the code again adds this app's portal link, which the catalogue lacks.
+		s.guide = oauth.ExplainText(fmt.Sprintf("AADSTS%d", s.pickList[s.pick].Code), c.wiz.Draft.App())
+		s.failErr, s.state = nil, csFailed
 	case key.Matches(km, k.Paste):
 		s.pickText = true
 		s.paste.SetValue("")
@@ -400,31 +466,44 @@ func (s *consentScreen) view(c *shared) string {
 	d := c.wiz.Draft
 	var b strings.Builder
 	line := func(s string) { b.WriteString(s + "\n") }
-	left := consentTimeout - c.now().Sub(s.started)
+	s.pasteRow = -1
+	spin := ""
+	if s.busy() {
+		spin = s.spin.View() + " "
+	}
+	left := max(consentTimeout-c.now().Sub(s.started), 0)
 	countdown := fmt.Sprintf("%d:%02d left", int(left.Minutes()), int(left.Seconds())%60)
 	switch s.state {
 	case csProbe:
-		line("Checking that the keychain works before you sign in…")
+		line(spin + "Checking that the keychain works before you sign in…")
 	case csCheck:
-		line("Checking the client ID and secret with Microsoft before you open a browser…")
-		line(st.Hint.Render("(This is one client-credentials request: it shows up as an app sign-in in the tenant's logs.)"))
+		line(spin + "Checking the client ID and secret with Microsoft before you open a browser…")
+		line(st.Hint.Render(para(c, "This is one client-credentials request: it shows up as an app sign-in in the tenant's sign-in logs.")))
 	case csStarting:
-		line("Starting the local listener…")
+		line(spin + "Starting the local listener…")
 	case csBrowser, csPaste:
-		if s.state == csBrowser {
-			line("Sign in and accept the permissions in the browser. Waiting for it… " + st.Muted.Render(countdown))
-		} else {
-			line("Open this address in any browser and sign in:")
+		switch {
+		case s.state == csPaste:
+			line("Open this address in any browser and sign in " + st.Muted.Render("("+countdown+")") + ":")
+		case c.opts.NoBrowser:
+			line(spin + "Open this address in a browser and sign in. Waiting… " + st.Muted.Render(countdown))
+		default:
+			line(spin + "Sign in and accept the permissions in the browser. Waiting… " + st.Muted.Render(countdown))
 		}
 		line(st.Link.Render(wrapURL(s.req.URL, width)))
 		line("")
-		if s.state == csPaste || oauth.RemoteShell() {
-			line("If the browser then shows \"can't connect\", that is expected: copy the whole address")
-			line("from its address bar and paste it here, then press enter.")
+		if s.state == csPaste {
+			line(para(c, "The browser then ends on a page that cannot load (\"can't connect\"): that is expected. Copy the whole address from its address bar, paste it here and press enter."))
+			s.pasteRow = strings.Count(b.String(), "\n")
 			line(st.Title.Render("› ") + s.paste.View())
+			line("")
+		} else {
+			line(st.Muted.Render(para(c, "It comes back here by itself. If the browser cannot reach this machine, press p and paste the address it ends on.")))
 		}
+		line(st.Muted.Render(para(c, "If Microsoft shows an error on its own page instead (AADSTS…), press e.")))
 		if oauth.RemoteShell() && s.lb != nil {
-			line(st.Hint.Render("Or, on your own machine: " + oauth.SSHTunnelHint(s.lb.Port()) + " — then the browser flow works."))
+			line(st.Hint.Render("Or make the browser flow work: run this on your own machine first,"))
+			line("  " + st.Value.Render(oauth.SSHTunnelHint(s.lb.Port())))
 		}
 	case csDeviceIntro:
 		line("Device code sign-in needs one portal setting first:")
@@ -438,11 +517,12 @@ func (s *consentScreen) view(c *shared) string {
 		line("")
 		line("    " + st.Value.Render(s.dc.UserCode))
 		line("")
-		line("Waiting for you to finish signing in… " + st.Muted.Render(countdown))
+		line(spin + "Waiting for you to finish signing in… " + st.Muted.Render(countdown))
+		line(st.Muted.Render("c copies the code, o opens the page."))
 	case csWorking:
-		line(s.working)
+		line(spin + s.working)
 	case csVerify:
-		line("Signed in. Checking the account with Microsoft Graph /me…")
+		line(spin + "Signed in. Checking the account with Microsoft Graph /me…")
 	case csDone:
 		s.viewDone(c, line)
 	case csFailed:
@@ -450,8 +530,8 @@ func (s *consentScreen) view(c *shared) string {
 	case csPick:
 		s.viewPick(c, line, width)
 	}
-	for _, n := range s.notes {
-		if s.state != csDone && s.state != csFailed {
+	if s.state != csDone && s.state != csFailed {
+		for _, n := range s.notes {
 			line(st.Warn.Render(ansi.Wordwrap("! "+n, width, " ")))
 		}
 	}
@@ -459,14 +539,38 @@ func (s *consentScreen) view(c *shared) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// adminConsentURL is the link an administrator opens to grant the app's permissions.
+func adminConsentURL(d steps.Draft) string {
+	return oauth.NewClient(d.App(), nil).AdminConsentURL(d.RedirectURI(), "m365creds")
+}
+
+// keychainGuidance explains a failed keychain probe. Nothing has reached Microsoft yet.
+func keychainGuidance(err error) oauth.Guidance {
+	g := oauth.Guidance{
+		Title:   "The keychain does not work",
+		Meaning: err.Error(),
+		Action:  "Fix the keychain first (nothing has been sent to Microsoft yet), then press r to try again.",
+		Step:    oauth.StepConsent,
+	}
+	var ue *keyring.UnavailableError
+	if errors.As(err, &ue) {
+		g.Meaning = "The keychain is unavailable: " + ue.Reason + "."
+		if ue.Hint != "" {
+			g.Action = ue.Hint + " Nothing has been sent to Microsoft yet; press r to try again."
+		}
+	}
+	return g
+}
+
 func (s *consentScreen) viewDone(c *shared, line func(string)) {
 	st := c.st
 	d := c.wiz.Draft
 	switch {
 	case d.Flow == oauth.FlowApp:
-		line(st.OK.Render("✓ Got an app-only token.") + " It carries the application permissions an administrator granted.")
-		line("Admin consent link for this app (send it to an administrator if permissions are missing):")
-		line(st.Link.Render(oauth.NewClient(d.App(), nil).AdminConsentURL(d.RedirectURI(), "m365creds")))
+		line(st.OK.Render("✓ Got an app-only token.") + " It carries the application permissions an")
+		line("administrator granted. If some are missing, send this admin consent link to one:")
+		line(st.Link.Render(wrapURL(adminConsentURL(d), max(c.width-2, 40))))
+		line(st.Muted.Render("c copies it, o opens it."))
 	case s.user != nil:
 		line(st.OK.Render("✓ Signed in as ") + st.Value.Render(s.user.DisplayName) + " (" + s.user.UserPrincipalName + ")")
 	default:
@@ -520,9 +624,12 @@ func (s *consentScreen) viewFailed(c *shared, line func(string), width int) {
 	}
 	line("")
 	target := c.wiz.BackTarget(g.Step)
-	if target == steps.Consent {
+	switch {
+	case s.keychain:
+		line("Press r to try again.")
+	case target == steps.Consent:
 		line("Press enter to try again, e if Microsoft showed an error on its own page.")
-	} else {
+	default:
 		line(fmt.Sprintf("Press enter to go back to the %s step, r to retry as is.", target))
 	}
 }
@@ -530,7 +637,8 @@ func (s *consentScreen) viewFailed(c *shared, line func(string), width int) {
 func (s *consentScreen) viewPick(c *shared, line func(string), width int) {
 	st := c.st
 	if s.pickText {
-		line("Paste the error text Microsoft showed (it contains AADSTS and a number), then enter:")
+		line("Paste the error text Microsoft showed (with AADSTS and a number), then enter:")
+		s.pasteRow = 1
 		line(st.Title.Render("› ") + s.paste.View())
 		return
 	}
@@ -572,12 +680,24 @@ func (s *consentScreen) bindings(c *shared) []key.Binding {
 		return []key.Binding{k.Next, k.Back}
 	case csDevice:
 		return []key.Binding{k.Copy, k.Open, k.Back}
-	case csDone, csDeviceIntro:
+	case csDone:
+		if c.wiz.Draft.Flow == oauth.FlowApp {
+			return []key.Binding{k.Next, k.Copy, k.Open, k.Back}
+		}
+		return []key.Binding{k.Next, k.Back}
+	case csDeviceIntro:
 		return []key.Binding{k.Next, k.Back}
 	case csFailed:
+		switch {
+		case s.keychain:
+			return []key.Binding{k.Retry, k.Back}
+		case s.guide.PortalLink == "":
+			return []key.Binding{k.Next, k.Retry, k.PickError, k.Back}
+		}
 		return []key.Binding{k.Next, k.Retry, k.Open, k.PickError, k.Back}
 	case csPick:
 		return []key.Binding{k.Next, k.Up, k.Paste, k.Back}
+	case csProbe, csCheck, csStarting, csWorking, csVerify:
 	}
 	return []key.Binding{k.Back}
 }

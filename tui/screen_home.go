@@ -80,7 +80,8 @@ func (s *homeScreen) view(c *shared) string {
 		}
 		b.WriteString(row + "\n")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	b.WriteString("\n" + st.Muted.Render(para(c, "n new profile · r rotate the secret · p change permissions (sign in again) · v verify (refresh and /me) · d delete · q quit")))
+	return b.String()
 }
 
 func (s *homeScreen) bindings(c *shared) []key.Binding {

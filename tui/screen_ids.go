@@ -5,6 +5,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/m365creds/m365creds/steps"
 )
@@ -38,7 +39,8 @@ func newIDsScreen(c *shared) *idsScreen {
 }
 
 func (s *idsScreen) enter(c *shared) tea.Cmd              { return s.form.focusOn(s.form.focus) }
-func (s *idsScreen) typing() bool                         { return true }
+func (s *idsScreen) typing() bool                         { return false } // IDs never contain '?'
+func (s *idsScreen) cursorPos(c *shared) *tea.Cursor      { return s.form.cursor() }
 func (s *idsScreen) refused(fe *steps.FieldError) tea.Cmd { return s.form.focusField(fe.Field) }
 
 func (s *idsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
@@ -47,9 +49,9 @@ func (s *idsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	c.wiz.Draft.TenantID = s.form.fields[1].input.Value()
 	switch {
 	case forward:
-		return next
+		return c.next()
 	case backward:
-		return back
+		return c.back()
 	}
 	return cmd
 }
@@ -57,9 +59,10 @@ func (s *idsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 func (s *idsScreen) view(c *shared) string {
 	var b strings.Builder
 	b.WriteString(c.st.Muted.Render("Both are in the Essentials box of the app's Overview page. Pasting works.") + "\n\n")
+	s.form.top = 2
 	b.WriteString(s.form.view(c, c.errorFor))
-	if demo := c.opts.Demo; demo != nil {
-		b.WriteString("\n\n" + demoBox(c, [][2]string{{"Application (client) ID", demo.ClientID}, {"Directory (tenant) ID", demo.TenantID}, {"Object ID (not this one!)", "3c9d5e7f-8a1b-4c2d-9e3f-5a7b9c1d3e5f"}}))
+	if c.opts.Demo != nil {
+		b.WriteString("\n\n" + demoBox(c, true))
 	}
 	return b.String()
 }
@@ -69,12 +72,35 @@ func (s *idsScreen) bindings(c *shared) []key.Binding {
 	return []key.Binding{k.Next, k.NextField, k.Back}
 }
 
-// demoBox shows what the simulated portal would show on its pages.
-func demoBox(c *shared, rows [][2]string) string {
-	var lines []string
-	lines = append(lines, c.st.Warn.Render("The simulated portal shows:"))
-	for _, r := range rows {
-		lines = append(lines, c.st.Muted.Render(padRight(r[0], 27))+c.st.Value.Render(r[1]))
+// demoObjectID is what the simulated Overview page shows as the Object ID: the value people
+// paste by mistake instead of the client ID.
+const demoObjectID = "3c9d5e7f-8a1b-4c2d-9e3f-5a7b9c1d3e5f"
+
+// demoBox shows what the simulated portal's pages show, in a box titled so, including the
+// values people copy by mistake (Object ID, Secret ID). It appears only on the screens that
+// ask for these values; the secret's Value is never drawn after the Secret step.
+func demoBox(c *shared, objectID bool) string {
+	demo := c.opts.Demo
+	st := c.st
+	rows := [][2]string{
+		{"Application (client) ID", demo.ClientID},
+		{"Directory (tenant) ID", demo.TenantID},
 	}
-	return c.st.Box.Render(strings.Join(lines, "\n"))
+	if objectID {
+		rows = append(rows, [2]string{"Object ID (not this one!)", demoObjectID})
+	}
+	rows = append(rows, [2]string{"Secret Value", demo.SecretValue}, [2]string{"Secret ID (not this one!)", demo.SecretID})
+	lines := make([]string, len(rows))
+	for i, r := range rows {
+		lines[i] = st.Muted.Render(padRight(r[0], 27)) + st.Value.Render(r[1])
+	}
+	box := strings.Split(st.Box.Render(strings.Join(lines, "\n")), "\n")
+	// The title goes into the top border, which saves a line at 80x24.
+	border := st.Box.GetBorderStyle()
+	title := border.Top + " The simulated portal shows "
+	inner := ansi.StringWidth(box[0]) - ansi.StringWidth(border.TopLeft) - ansi.StringWidth(border.TopRight)
+	if fill := inner - ansi.StringWidth(title); fill > 0 {
+		box[0] = st.Muted.Render(border.TopLeft + title + strings.Repeat(border.Top, fill) + border.TopRight)
+	}
+	return strings.Join(box, "\n")
 }

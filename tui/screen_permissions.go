@@ -12,14 +12,19 @@ import (
 	"github.com/m365creds/m365creds/steps"
 )
 
+// presetRow is the cursor position of the preset line above the table.
+const presetRow = -1
+
 // permissionsScreen is the permission table, then the portal instruction for what was ticked.
+// Letters type into the filter; the table scrolls within the rows the screen has.
 type permissionsScreen struct {
 	filter  string
-	cursor  int
-	offset  int
-	portal  bool // showing the "now add them in the portal" part
+	cursor  int // a table row, or presetRow
+	offset  int // first table row shown
+	preset  int // preset chosen on the preset line
+	portal  bool
 	presets []assets.Preset
-	rows    []steps.ScopeRow // rows for the current filter, recomputed on change
+	rows    []steps.ScopeRow // rows for the current filter, recomputed only when it changes
 	rowsFor string
 }
 
@@ -32,8 +37,16 @@ func (s *permissionsScreen) enter(c *shared) tea.Cmd {
 	return nil
 }
 
-// typing is true: letters go to the filter.
-func (s *permissionsScreen) typing() bool { return !s.portal }
+// typing is false: no scope name contains '?', so '?' opens the help even while filtering.
+func (s *permissionsScreen) typing() bool { return false }
+
+// cursor sits at the end of the filter text while the table is shown.
+func (s *permissionsScreen) cursorPos(c *shared) *tea.Cursor {
+	if s.portal {
+		return nil
+	}
+	return tea.NewCursor(len("Filter: ")+ansi.StringWidth(s.filter), 0)
+}
 
 func (s *permissionsScreen) visibleRows(c *shared) []steps.ScopeRow {
 	if s.rowsFor != s.filter {
@@ -47,7 +60,13 @@ func (s *permissionsScreen) visibleRows(c *shared) []steps.ScopeRow {
 	return s.rows
 }
 
-func (s *permissionsScreen) tableRows(c *shared) int { return max(c.bodyRows-7, 3) }
+// Lines of the body that are not table rows: filter, presets, header, detail.
+const permChrome = 4
+
+// tableRows is how many table rows fit, given the warnings shown under the table.
+func (s *permissionsScreen) tableRows(c *shared) int {
+	return max(c.bodyRows-permChrome-len(c.wiz.Draft.ScopeWarnings()), 3)
+}
 
 func (s *permissionsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	if s.portal {
@@ -61,10 +80,11 @@ func (s *permissionsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		rows := s.visibleRows(c)
 		page := s.tableRows(c)
+		var cmd tea.Cmd
 		switch {
 		case key.Matches(msg, k.Next):
 			if len(c.wiz.Draft.Scopes) == 0 {
-				return notify("Tick at least one permission first (space).")
+				return c.say("Tick at least one permission first (space).")
 			}
 			s.portal = true
 			return nil
@@ -73,15 +93,21 @@ func (s *permissionsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 				s.setFilter("")
 				return nil
 			}
-			return back
+			return c.back()
 		case key.Matches(msg, k.Up):
 			s.cursor--
 		case key.Matches(msg, k.Down):
 			s.cursor++
 		case key.Matches(msg, k.PageUp):
-			s.cursor -= page
+			s.cursor = max(0, s.cursor-page)
 		case key.Matches(msg, k.PageDown):
 			s.cursor += page
+		case s.cursor == presetRow && key.Matches(msg, k.Left):
+			s.preset = (s.preset + len(s.presets) - 1) % len(s.presets)
+		case s.cursor == presetRow && key.Matches(msg, k.Right):
+			s.preset = (s.preset + 1) % len(s.presets)
+		case s.cursor == presetRow && key.Matches(msg, k.Toggle):
+			cmd = s.apply(c, s.preset)
 		case key.Matches(msg, k.Toggle):
 			if len(rows) > 0 {
 				c.wiz.Draft.ToggleScope(rows[s.cursor].Scope)
@@ -93,21 +119,33 @@ func (s *permissionsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 			}
 		case len(msg.Text) == 1 && msg.Text[0] >= '1' && msg.Text[0] <= '9':
 			if i := int(msg.Text[0] - '1'); i < len(s.presets) {
-				c.wiz.Draft.ApplyPreset(s.presets[i])
-				return notify("Added preset %s: %s.", s.presets[i].Name, strings.Join(s.presets[i].Scopes, ", "))
+				cmd = s.apply(c, i)
 			}
-		case msg.Text != "" && msg.Mod == 0 || msg.Text != "" && strings.HasPrefix(msg.String(), "shift+"):
+		case msg.Text != "" && (msg.Mod == 0 || msg.Mod == tea.ModShift):
 			s.setFilter(s.filter + msg.Text)
 		}
-		s.cursor = max(0, min(s.cursor, len(rows)-1))
-		if s.cursor < s.offset {
-			s.offset = s.cursor
-		}
-		if s.cursor >= s.offset+page {
-			s.offset = s.cursor - page + 1
-		}
+		s.cursor = max(presetRow, min(s.cursor, len(rows)-1))
+		s.scroll(page)
+		return cmd
 	}
 	return nil
+}
+
+func (s *permissionsScreen) apply(c *shared, i int) tea.Cmd {
+	p := s.presets[i]
+	c.wiz.Draft.ApplyPreset(p)
+	return c.say("Added preset %s: %s.", p.Name, strings.Join(p.Scopes, ", "))
+}
+
+// scroll keeps the cursor row inside the window of page rows.
+func (s *permissionsScreen) scroll(page int) {
+	cur := max(s.cursor, 0)
+	if cur < s.offset {
+		s.offset = cur
+	}
+	if cur >= s.offset+page {
+		s.offset = cur - page + 1
+	}
 }
 
 func (s *permissionsScreen) setFilter(f string) {
@@ -122,14 +160,23 @@ func (s *permissionsScreen) updatePortal(c *shared, msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(km, c.keys.Next):
-		return next
+		return c.next()
 	case key.Matches(km, c.keys.Back), key.Matches(km, c.keys.PrevField):
 		s.portal = false
 	case key.Matches(km, c.keys.Copy):
-		return copyCmd("the permission list", c.wiz.Draft.PortalScopeList())
+		return c.copyCmd("the permission list", c.wiz.Draft.PortalScopeList())
 	}
 	return nil
 }
+
+// Column widths of the table; the summary takes what is left, and from 110 columns on a
+// "needed for" column appears.
+const (
+	colBox      = 4
+	colScope    = 27
+	colAdmin    = 6
+	colPersonal = 8
+)
 
 func (s *permissionsScreen) view(c *shared) string {
 	if s.portal {
@@ -138,38 +185,60 @@ func (s *permissionsScreen) view(c *shared) string {
 	st := c.st
 	width := max(c.width-2, 40)
 	rows := s.visibleRows(c)
+	warnings := c.wiz.Draft.ScopeWarnings()
 	var b strings.Builder
 	filter := s.filter
 	if filter == "" {
 		filter = st.Hint.Render("type to filter")
 	}
-	b.WriteString(st.Muted.Render("Filter: ") + filter + st.Muted.Render(fmt.Sprintf("   %d selected · %d shown", len(c.wiz.Draft.Scopes), len(rows))) + "\n")
-	var presets []string
-	for i, p := range s.presets[:min(9, len(s.presets))] {
-		presets = append(presets, fmt.Sprintf("%d %s", i+1, p.Name))
+	b.WriteString("Filter: " + filter + st.Muted.Render(fmt.Sprintf("   %d selected · %d of %d shown", len(c.wiz.Draft.Scopes), len(rows), len(assets.Permissions()))) + "\n")
+	b.WriteString(s.presetLines(c, width) + "\n")
+
+	rest := width - colBox - colScope - colAdmin - colPersonal
+	summaryWidth, neededWidth := rest, 0
+	if width >= 110 {
+		summaryWidth = rest * 55 / 100
+		neededWidth = rest - summaryWidth
 	}
-	b.WriteString(ansi.Truncate(st.Muted.Render("Presets: "+strings.Join(presets, " · ")), width, "…") + "\n")
-	page := s.tableRows(c)
+	cell := func(text string, w int) string {
+		return padRight(ansi.Truncate(text, w-1, "…"), w)
+	}
+	header := strings.Repeat(" ", colBox) + cell("SCOPE", colScope) + cell("WHAT IT ALLOWS", summaryWidth)
+	if neededWidth > 0 {
+		header += cell("NEEDED FOR", neededWidth)
+	}
+	b.WriteString(st.Muted.Render(header+cell("ADMIN", colAdmin)+"PERSONAL") + "\n")
+
+	page := max(c.bodyRows-permChrome-len(warnings), 3)
+	s.scroll(page)
 	if len(rows) == 0 {
-		b.WriteString("\n" + st.Warn.Render("No permission matches \""+s.filter+"\". Backspace or esc clears the filter.") + "\n")
+		b.WriteString(st.Warn.Render("No permission matches \""+s.filter+"\". Backspace or esc clears the filter.") + "\n")
 	}
-	summaryWidth := max(width-4-26-12, 10)
 	for i := s.offset; i < min(len(rows), s.offset+page); i++ {
 		r := rows[i]
 		box := "[ ] "
 		if r.Selected {
 			box = "[x] "
 		}
-		flags := ""
-		switch {
-		case r.Problem != "":
-			flags = "✗ " + shortProblem(r.Problem)
-		case r.AdminConsent:
-			flags = "admin"
-		case !r.Personal:
-			flags = "work only"
+		admin, personal := "-", "yes"
+		if r.AdminConsent {
+			admin = "yes"
 		}
-		line := box + padRight(r.Scope, 26) + padRight(ansi.Truncate(r.Summary, summaryWidth-1, "…"), summaryWidth) + flags
+		if !r.Personal {
+			personal = "no"
+		}
+		if r.Problem != "" {
+			if strings.HasPrefix(r.Problem, "work") {
+				personal = "✗ no"
+			} else {
+				admin = "✗ yes"
+			}
+		}
+		line := box + cell(r.Scope, colScope) + cell(r.Summary, summaryWidth)
+		if neededWidth > 0 {
+			line += cell(r.NeededFor, neededWidth)
+		}
+		line += cell(admin, colAdmin) + personal
 		switch {
 		case i == s.cursor:
 			line = st.Selected.Render(line)
@@ -180,25 +249,44 @@ func (s *permissionsScreen) view(c *shared) string {
 		}
 		b.WriteString(line + "\n")
 	}
-	if len(rows) > 0 {
+	switch {
+	case s.cursor == presetRow:
+		b.WriteString(st.Hint.Render("←/→ choose a preset, space adds its permissions, ↓ back to the table") + "\n")
+	case len(rows) > 0:
 		r := rows[s.cursor]
 		detail := "Needed for: " + r.NeededFor
 		if r.Problem != "" {
-			detail += " — " + r.Problem
+			detail = "✗ " + r.Scope + ": " + r.Problem
 		}
 		b.WriteString(st.Hint.Render(ansi.Truncate(detail, width, "…")) + "\n")
 	}
-	for _, w := range c.wiz.Draft.ScopeWarnings() {
+	for _, w := range warnings {
 		b.WriteString(st.Warn.Render(ansi.Truncate("! "+w, width, "…")) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
-func shortProblem(p string) string {
-	if strings.HasPrefix(p, "work") {
-		return "work only"
+// presetLines draws the preset line. The first nine presets have number keys; up from the
+// first table row reaches the line itself, where left/right go through every preset and space
+// adds the one shown.
+func (s *permissionsScreen) presetLines(c *shared, width int) string {
+	st := c.st
+	if s.cursor == presetRow {
+		p := s.presets[s.preset]
+		name := p.Name
+		if s.preset < 9 {
+			name = fmt.Sprintf("%d %s", s.preset+1, p.Name)
+		}
+		line := "Preset " + st.Selected.Render("‹ "+name+" ›") + " " + p.Title + ": " + strings.Join(p.Scopes, " ")
+		return ansi.Truncate(line, width, "…")
 	}
-	return "admin only"
+	words := make([]string, 0, 9)
+	for i, p := range s.presets[:min(9, len(s.presets))] {
+		words = append(words, fmt.Sprintf("%d %s", i+1, p.Name))
+	}
+	hint := fmt.Sprintf(" (↑ browses all %d)", len(s.presets))
+	list := ansi.Truncate("Presets: "+strings.Join(words, " · "), width-ansi.StringWidth(hint), "…")
+	return st.Muted.Render(list + hint)
 }
 
 func (s *permissionsScreen) viewPortal(c *shared) string {
@@ -206,7 +294,7 @@ func (s *permissionsScreen) viewPortal(c *shared) string {
 	var b strings.Builder
 	b.WriteString("Now add the same permissions to the app in the portal:\n")
 	b.WriteString(st.Value.Render("API permissions › + Add a permission › Microsoft Graph › Delegated permissions") + "\n")
-	b.WriteString("then tick these and press Add permissions:\n\n")
+	b.WriteString("then tick these and press Add permissions (c copies the list):\n\n")
 	for _, line := range strings.Split(c.wiz.Draft.PortalScopeList(), "\n") {
 		b.WriteString("  " + st.Value.Render(line) + "\n")
 	}
@@ -219,5 +307,5 @@ func (s *permissionsScreen) bindings(c *shared) []key.Binding {
 	if s.portal {
 		return []key.Binding{k.Next, k.Copy, k.Back}
 	}
-	return []key.Binding{k.Next, k.Toggle, k.Up, k.Presets, k.Back}
+	return []key.Binding{k.Next, k.Toggle, k.Up, k.Presets, k.PageDown, k.Back}
 }

@@ -35,9 +35,9 @@ func (s *registerScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	item := items[min(s.cursor, len(items)-1)]
 	switch {
 	case key.Matches(km, k.Next), key.Matches(km, k.NextField):
-		return next
+		return c.next()
 	case key.Matches(km, k.Back), key.Matches(km, k.PrevField):
-		return back
+		return c.back()
 	case key.Matches(km, k.Up):
 		s.cursor = max(0, s.cursor-1)
 	case key.Matches(km, k.Down):
@@ -50,14 +50,14 @@ func (s *registerScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	case key.Matches(km, k.Copy):
 		switch {
 		case item.Value != "" && !strings.HasPrefix(item.Value, "("):
-			return copyCmd(item.Label, item.Value)
+			return c.copyCmd(item.Label, item.Value)
 		case item.Link != "":
-			return copyCmd("the link", item.Link)
+			return c.copyCmd("the link", item.Link)
 		}
-		return notify("Nothing to copy on this line.")
+		return c.say("Nothing to copy on this line.")
 	case key.Matches(km, k.Open):
 		if item.Link == "" {
-			return notify("This line has no page to open; the line above it does.")
+			return c.say("This line has no page to open; the line above it does.")
 		}
 		return openCmd(c, item.Link)
 	}
@@ -98,10 +98,10 @@ func (s *registerScreen) view(c *shared) string {
 		b.WriteString(st.Muted.Render("Page: ") + st.Link.Render(it.Link) + "\n")
 	}
 	if c.wiz.Draft.Flow.Kind() == oauth.KindWeb {
-		b.WriteString(st.Hint.Render(para(c, "The redirect URI goes under Web, not \"Mobile and desktop\" or SPA. Microsoft ignores the port of localhost addresses, so this one registration keeps working.")) + "\n")
+		b.WriteString(st.Hint.Render(para(c, "The redirect URI goes under Web (not \"Mobile and desktop\", not SPA). Microsoft ignores the port of localhost addresses when matching.")) + "\n")
 	}
 	if c.opts.Demo != nil {
-		b.WriteString(st.Warn.Render(para(c, "Demo: the simulated portal already holds this registration; tick through and go on.")) + "\n")
+		b.WriteString(demoBox(c, false) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -115,7 +115,7 @@ func (s *registerScreen) bindings(c *shared) []key.Binding {
 // because on a remote shell the browser opens (if at all) on the wrong machine.
 func openCmd(c *shared, url string) tea.Cmd {
 	if c.opts.NoBrowser {
-		return notify("Not opening a browser (--no-browser): the address is on screen; c copies it.")
+		return c.say("Not opening a browser (--no-browser): the address is on screen; c copies it.")
 	}
 	return func() tea.Msg {
 		if err := oauth.OpenBrowser(url); err != nil {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -59,11 +60,11 @@ func (s *saveScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 		switch {
 		case s.saving:
 		case s.saved != nil && (key.Matches(msg, k.Next) || key.Matches(msg, k.Done)):
-			return next
+			return c.next()
 		case s.err != nil && key.Matches(msg, k.Retry):
 			return s.enter(c)
 		case s.err != nil && key.Matches(msg, k.Back):
-			return back
+			return c.back()
 		}
 	}
 	return nil
@@ -75,12 +76,24 @@ func (s *saveScreen) view(c *shared) string {
 	line := func(s string) { b.WriteString(s + "\n") }
 	switch {
 	case s.saving:
-		line("Saving to " + c.opts.Store.BackendName() + "…")
+		where := "the keychain"
+		if c.opts.Store != nil {
+			where = c.opts.Store.BackendName()
+		}
+		line("Saving to " + where + "…")
 	case s.err != nil:
-		line(st.Error.Render("✗ Saving failed: ") + s.err.Error())
+		g := keychainGuidance(s.err)
+		line(st.Error.Render("✗ Saving failed"))
 		line("")
-		line("Nothing was changed: an earlier profile with this name still works as before.")
-		line("Press r to try again (after unlocking the keychain, for example), esc to go back.")
+		line(para(c, g.Meaning))
+		var ue *keyring.UnavailableError
+		if errors.As(s.err, &ue) && ue.Hint != "" {
+			line(para(c, ue.Hint))
+		}
+		line("")
+		line(para(c, "Nothing was changed: if a profile named "+c.wiz.Draft.Profile+" existed before, it is untouched and still works as before. The sign-in is kept: no need to sign in again."))
+		line("")
+		line("Press r to try again (after unlocking the keychain, for example).")
 	case s.saved != nil:
 		p := s.saved
 		line(st.OK.Render("✓ Saved profile ") + st.Value.Render(p.Name))
@@ -131,8 +144,8 @@ func shortList(list []string, width int) string {
 		short = append(short, shortScope(s))
 	}
 	out := strings.Join(short, " ")
-	if len(out) > width && width > 10 {
-		out = out[:width-1] + "…"
+	if width > 10 {
+		out = ansi.Truncate(out, width, "…")
 	}
 	return out
 }

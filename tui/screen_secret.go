@@ -12,26 +12,57 @@ import (
 	"github.com/m365creds/m365creds/steps"
 )
 
+// Field positions on the secret screen.
+const (
+	secretField = iota
+	expiryChoiceField
+	expiryDateField
+)
+
 type secretScreen struct {
 	form     form
 	revealed bool
+	choices  []string // steps.ExpiryChoices, then "a date"
 }
+
+// otherDate is the last expiry choice: the user types the date the portal showed.
+const otherDate = "a date…"
 
 func newSecretScreen(c *shared) *secretScreen {
 	secret := newInput("paste the Value column here", 48)
 	secret.EchoMode = textinput.EchoPassword
 	secret.EchoCharacter = '•'
 	secret.CharLimit = 256
-	expiry := newInput("6m, 12m, 18m, 24m or 2027-05-01", 30)
-	if c.wiz.Draft.SecretExpires.IsZero() {
-		expiry.SetValue("6m")
-	} else {
-		expiry.SetValue(c.wiz.Draft.SecretExpires.Format("2006-01-02"))
+	date := newInput("2027-05-01", 12)
+	date.CharLimit = 10
+	s := &secretScreen{choices: append(append([]string(nil), steps.ExpiryChoices...), otherDate)}
+	choice := max(0, indexOf(s.choices, "6m"))
+	if t := c.wiz.Draft.SecretExpires; !t.IsZero() {
+		choice = len(s.choices) - 1
+		date.SetValue(t.Format("2006-01-02"))
 	}
-	s := &secretScreen{}
+	labels := make([]string, len(s.choices))
+	for i, ch := range s.choices {
+		labels[i] = ch
+		if strings.HasSuffix(ch, "m") {
+			labels[i] = strings.TrimSuffix(ch, "m") + " months"
+		}
+	}
 	s.form = form{fields: []*field{
 		{name: "secret", label: "Secret Value", input: secret},
-		{name: "expiry", label: "Expires", input: expiry, hint: "The expiry you picked in the portal: 6m, 12m, 18m, 24m, or a date.",
+		{name: "expiry-choice", label: "Expires after", options: labels, choice: choice,
+			explain: func(i int) string {
+				if s.choices[i] == otherDate {
+					return "The date in the Expires column of Certificates & secrets."
+				}
+				t, err := steps.ParseExpiry(s.choices[i], c.now())
+				if err != nil {
+					return err.Error()
+				}
+				return fmt.Sprintf("The expiry you picked in the portal: %s (in %d days).", t.Format("2 Jan 2006"), daysUntil(c, t))
+			}},
+		{name: "expiry", label: "Expiry date", input: date, hint: "YYYY-MM-DD, as the portal shows it.",
+			hidden: func() bool { return s.choices[s.form.fields[expiryChoiceField].choice] != otherDate },
 			check: func(v string) (string, string) {
 				t, err := steps.ParseExpiry(v, c.now())
 				if err != nil {
@@ -43,27 +74,46 @@ func newSecretScreen(c *shared) *secretScreen {
 	return s
 }
 
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
 // enter never puts an entered secret back on screen, not even masked: the field starts empty
 // and an empty field keeps what was entered before.
 func (s *secretScreen) enter(c *shared) tea.Cmd {
-	in := s.form.fields[0].input
+	s.clear(c)
+	return s.form.focusOn(secretField)
+}
+
+// clear empties the secret field and masks it again. It runs when the screen is entered and
+// left, so the value lives only in the draft once the user moves on.
+func (s *secretScreen) clear(c *shared) {
+	in := s.form.fields[secretField].input
 	in.SetValue("")
+	in.Placeholder = "paste the Value column here"
 	if c.wiz.Draft.ClientSecret != "" {
-		in.Placeholder = "(secret entered — type or paste to replace it)"
+		in.Placeholder = "(secret entered: type or paste to replace it)"
 	}
 	s.revealed = false
 	in.EchoMode = textinput.EchoPassword
-	return s.form.focusOn(0)
 }
 
-func (s *secretScreen) typing() bool { return true }
+// typing is true in the secret field: older secrets may contain '?'.
+func (s *secretScreen) typing() bool { return s.form.focus == secretField }
+
+func (s *secretScreen) cursorPos(c *shared) *tea.Cursor { return s.form.cursor() }
 
 func (s *secretScreen) refused(fe *steps.FieldError) tea.Cmd { return s.form.focusField(fe.Field) }
 
 func (s *secretScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	if km, ok := msg.(tea.KeyPressMsg); ok && key.Matches(km, c.keys.Reveal) {
 		s.revealed = !s.revealed
-		in := s.form.fields[0].input
+		in := s.form.fields[secretField].input
 		in.EchoMode = textinput.EchoPassword
 		if s.revealed {
 			in.EchoMode = textinput.EchoNormal
@@ -72,30 +122,31 @@ func (s *secretScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	}
 	cmd, forward, backward := s.form.update(c, msg)
 	d := &c.wiz.Draft
-	if v := s.form.fields[0].input.Value(); v != "" {
+	if v := s.form.fields[secretField].input.Value(); v != "" {
 		d.ClientSecret = v
 	}
-	if t, err := steps.ParseExpiry(s.form.fields[1].input.Value(), c.now()); err == nil {
+	d.SecretExpires = zeroTime
+	expiry := s.choices[s.form.fields[expiryChoiceField].choice]
+	if expiry == otherDate {
+		expiry = s.form.fields[expiryDateField].input.Value()
+	}
+	if t, err := steps.ParseExpiry(expiry, c.now()); err == nil {
 		d.SecretExpires = t
-	} else {
-		d.SecretExpires = zeroTime
 	}
 	switch {
 	case forward:
-		s.mask()
-		return next
+		// The secret stays in the field until Next succeeds: a refused Next shows the
+		// complaint next to what was typed. Entering the next screen clears it (see leave).
+		return c.next()
 	case backward:
-		s.mask()
-		return back
+		s.clear(c)
+		return c.back()
 	}
 	return cmd
 }
 
-// mask hides the value again whenever the screen is left.
-func (s *secretScreen) mask() {
-	s.revealed = false
-	s.form.fields[0].input.EchoMode = textinput.EchoPassword
-}
+// leave is called by the root when the wizard moves past this screen.
+func (s *secretScreen) leave(c *shared) { s.clear(c) }
 
 func (s *secretScreen) view(c *shared) string {
 	st := c.st
@@ -107,8 +158,9 @@ func (s *secretScreen) view(c *shared) string {
 		b.WriteString(para(c, "In the portal: Certificates & secrets › + New client secret › Add. Copy the Value column at once (it is shown only once), not the Secret ID.") + "\n")
 	}
 	b.WriteString(st.Link.Render(links.Credentials) + "\n\n")
+	s.form.top = strings.Count(b.String(), "\n")
 	b.WriteString(s.form.view(c, c.errorFor))
-	if raw := s.form.fields[0].input.Value(); raw != "" {
+	if raw := s.form.fields[secretField].input.Value(); raw != "" {
 		check := steps.CheckSecret(raw)
 		b.WriteString("\n")
 		switch {
@@ -121,13 +173,16 @@ func (s *secretScreen) view(c *shared) string {
 			b.WriteString(st.Warn.Render(para(c, "! "+w)) + "\n")
 		}
 	}
-	if demo := c.opts.Demo; demo != nil {
-		b.WriteString("\n" + demoBox(c, [][2]string{{"Value", demo.SecretValue}, {"Secret ID", demo.SecretID}}))
+	if c.opts.Demo != nil {
+		b.WriteString("\n" + demoBox(c, false))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 func (s *secretScreen) bindings(c *shared) []key.Binding {
 	k := c.keys
+	if s.form.focused().options != nil {
+		return []key.Binding{k.Next, k.Left, k.NextField, k.Back}
+	}
 	return []key.Binding{k.Next, k.NextField, k.Reveal, k.Back}
 }

@@ -1,6 +1,17 @@
 // Package tui draws the m365creds wizard: one screen per step of the steps package, a home
-// screen listing saved profiles, and the keys, styles and help they share. All network and
-// keychain work runs in tea.Cmds; Update and View only move state and draw it.
+// screen listing saved profiles, and the keys, styles and help they share.
+//
+// Only the root Model implements tea.Model. It handles global keys (ctrl+c, ?), window size
+// and background colour, then hands each message to the active screen alone. A screen
+// changes its own state and the draft, and asks for navigation through shared.next, back and
+// jumpTo; the root carries that out (validating with steps.Wizard) before the next message.
+// All network and keychain work runs in tea.Cmds that take copies and a context created in
+// Update, and reports back as typed messages tagged with the attempt they belong to; Update
+// and View only move state and draw it.
+//
+// The home screen ends the program with a Result naming the action (rotate, reconsent,
+// verify, delete) and the profile; the command line carries it out, starting the wizard again
+// in the matching mode for rotate and reconsent. "New" starts the wizard in place.
 package tui
 
 import (

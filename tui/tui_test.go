@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
@@ -23,25 +23,36 @@ import (
 
 var frozen = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
-// harness runs the real program (teatest) at 80x24 and lets a test wait for screens.
+var teatestTimeout = teatest.WithFinalTimeout(10 * time.Second)
+
+// harness runs the real program (teatest) in a fixed-size terminal and lets a test wait for
+// screens.
 type harness struct {
-	t      *testing.T
-	tm     *teatest.TestModel
-	frames chan string
-	last   string
+	t             *testing.T
+	tm            *teatest.TestModel
+	frames        chan string
+	last          string
+	seen          []string // every screen since the last mark
+	width, height int
 }
 
 func start(t *testing.T, opts Options) *harness {
+	t.Helper()
+	return startSized(t, opts, 80, 24)
+}
+
+// startSized runs the program in a terminal of width x height.
+func startSized(t *testing.T, opts Options, width, height int) *harness {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return frozen }
 	}
 	m := New(opts)
-	frames := make(chan string, 1024)
+	frames := make(chan string, 4096)
 	m.s.frames = frames
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24),
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(width, height),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
-	h := &harness{t: t, tm: tm, frames: frames}
+	h := &harness{t: t, tm: tm, frames: frames, width: width, height: height}
 	t.Cleanup(func() { _ = tm.Quit() })
 	return h
 }
@@ -70,12 +81,20 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyUp}
 	case "down":
 		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
 	case "right":
 		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "pgup":
+		return tea.KeyPressMsg{Code: tea.KeyPgUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
 	case "backspace":
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
 	case "ctrl+r":
 		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	}
 	r := []rune(k)[0]
 	return tea.KeyPressMsg{Code: r, Text: k}
@@ -96,46 +115,51 @@ func (h *harness) waitFor(want string) string {
 		select {
 		case f := <-h.frames:
 			h.last = f
+			h.seen = append(h.seen, f)
 		case <-deadline:
 			h.t.Fatalf("no screen showed %q; last screen:\n%s", want, h.last)
 		}
 	}
 }
 
-// final ends the program and returns the last screen, checked to fit 80x24.
+// final ends the program and returns the last screen, checked to fit the terminal. Spinner
+// frames depend on timing, so every frame is drawn as the first one.
 func (h *harness) final() (Model, string) {
 	h.t.Helper()
 	if err := h.tm.Quit(); err != nil {
 		h.t.Fatal(err)
 	}
-	m := h.tm.FinalModel(h.t, teatest.WithFinalTimeout(10*time.Second)).(Model)
-	return m, h.checkSize(ansiStrip(m.View().Content))
+	m := h.tm.FinalModel(h.t, teatestTimeout).(Model)
+	screen := normalise(m.View().Content)
+	h.t.Cleanup(m.stopAll)
+	checkFits(h.t, "final screen", screen, h.width, h.height)
+	return m, screen
 }
 
-// goldenFrame compares the last screen seen, leaving the program running.
-func (h *harness) goldenFrame() {
-	h.t.Helper()
-	screen := volatileRE.ReplaceAllString(h.checkSize(h.last), "${1}<varies>")
-	golden.RequireEqual(h.t, []byte(screen+"\n"))
+// normalise removes colour and trailing blanks and freezes the spinner.
+func normalise(content string) string {
+	return spinnerRE.ReplaceAllString(stripTrailing(ansi.Strip(content)), "⠋")
 }
 
-func (h *harness) checkSize(raw string) string {
-	h.t.Helper()
-	screen := stripTrailing(raw)
-	lines := strings.Split(screen, "\n")
-	if len(lines) > 24 {
-		h.t.Errorf("screen has %d lines, more than 24", len(lines))
+// spinnerRE matches the frames of the braille spinner.
+var spinnerRE = regexp.MustCompile(`[\x{2800}-\x{28FF}]`)
+
+// checkFits fails the test when screen is taller or wider than the terminal.
+func checkFits(t *testing.T, what, screen string, width, height int) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+	if len(lines) > height {
+		t.Errorf("%s has %d lines, more than %d", what, len(lines), height)
 	}
 	for i, l := range lines {
-		if w := len([]rune(l)); w > 80 {
-			h.t.Errorf("line %d is %d cells wide, more than 80: %q", i+1, w, l)
+		if w := ansi.StringWidth(l); w > width {
+			t.Errorf("%s: line %d is %d cells wide, more than %d: %q", what, i+1, w, width, l)
 		}
 	}
-	return screen
 }
 
 // golden compares the final screen with testdata/<test>.golden after replacing what changes
-// between runs (random state, ports, temporary paths).
+// between runs (random state, ports, temporary paths), given as old, new pairs.
 func (h *harness) golden(replace ...string) Model {
 	h.t.Helper()
 	m, screen := h.final()
@@ -149,10 +173,6 @@ func (h *harness) golden(replace ...string) Model {
 
 // volatileRE finds what Microsoft (and the simulator) vary on every answer.
 var volatileRE = regexp.MustCompile(`(Trace ID: |Correlation ID: |Timestamp: )([0-9a-fTZ:. -]+)`)
-
-var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*(\x07|\x1b\\)`)
-
-func ansiStrip(s string) string { return ansiRE.ReplaceAllString(s, "") }
 
 func stripTrailing(s string) string {
 	lines := strings.Split(s, "\n")
@@ -181,9 +201,10 @@ func sim(t *testing.T, edit func(*simulator.App)) *simulator.Sim {
 	return s
 }
 
-func fileStore(t *testing.T) *keyring.Store {
+// fileStore opens a profile store that keeps secrets in a file under dir.
+func fileStore(t *testing.T, dir string) *keyring.Store {
 	t.Helper()
-	st, err := keyring.Open(keyring.Options{Service: "m365creds-test-tui", ConfigDir: t.TempDir(), Backend: keyring.BackendFile, Timeout: 5 * time.Second})
+	st, err := keyring.Open(keyring.Options{Service: "m365creds-test-tui", ConfigDir: dir, Backend: keyring.BackendFile, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,31 +219,31 @@ func readyDraft() steps.Draft {
 	d.TenantID = simulator.DemoTenantID
 	d.ClientSecret = simulator.DemoSecretValue
 	d.SecretExpires = frozen.AddDate(0, 6, 0)
-	d.Port = freePort(nil)
+	d.Port = freePort()
 	return d
 }
 
 // freePort finds a loopback port nobody listens on, so parallel tests do not collide.
-func freePort(t *testing.T) int {
+func freePort() int {
 	lb, err := oauth.ListenLoopback(0)
 	if err != nil {
 		panic(err)
 	}
 	p := lb.Port()
-	lb.Close()
+	_ = lb.Close()
 	return p
 }
 
 // browser plays a consenting user's browser: it loads the sign-in address and follows the
 // redirect to the loopback listener.
-func browser(t *testing.T) func(string) error {
+func browser() func(string) error {
 	return func(u string) error {
 		hc := &http.Client{Timeout: 10 * time.Second}
-		resp, err := hc.Get(u) //nolint:noctx // test helper
+		resp, err := hc.Get(u)
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("browser ended on %s", resp.Status)
 		}
@@ -230,11 +251,28 @@ func browser(t *testing.T) func(string) error {
 	}
 }
 
-func TestMain(m *testing.M) {
-	os.Setenv("NO_COLOR", "")
-	os.Unsetenv("SSH_CONNECTION")
-	os.Unsetenv("SSH_TTY")
-	os.Exit(m.Run())
+// remoteBrowser plays a browser on another machine: it signs in, but the redirect to
+// localhost goes nowhere, so it returns the address the browser's address bar would show.
+func remoteBrowser(t *testing.T, u string) string {
+	t.Helper()
+	hc := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || loc == "" {
+		t.Fatalf("authorize answered %s without a redirect", resp.Status)
+	}
+	return loc
 }
 
-var _ = context.Background
+func TestMain(m *testing.M) {
+	// The goldens are drawn without colour and as on a local machine.
+	_ = os.Unsetenv("NO_COLOR")
+	_ = os.Unsetenv("SSH_CONNECTION")
+	_ = os.Unsetenv("SSH_TTY")
+	_ = os.Setenv("BROWSER", "false") // no test ever opens a real browser
+	os.Exit(m.Run())
+}
