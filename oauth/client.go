@@ -96,7 +96,8 @@ func (c *Client) endpoint(path string) string {
 	return c.hosts.Login + "/" + url.PathEscape(c.app.Tenant) + path
 }
 
-// AuthorizeURL, TokenURL and DeviceCodeURL are the app's endpoints in its cloud and tenant.
+// AuthorizeURL is the app's authorize endpoint in its cloud and tenant; TokenURL and
+// DeviceCodeURL are its siblings.
 func (c *Client) AuthorizeURL() string { return c.endpoint("/oauth2/v2.0/authorize") }
 
 // TokenURL is the token endpoint.

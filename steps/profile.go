@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/oauth"
 )
 
 // ToProfile is the non-secret part of the draft as it is saved.
@@ -63,15 +64,14 @@ func FromProfile(p keyring.Profile, s keyring.Secrets) Draft {
 	d.ClientID = p.ClientID
 	d.ClientSecret = s.ClientSecret
 	d.SecretExpires = p.SecretExpires
-	d.Scopes = nil
-	for _, scope := range p.RequestedScopes {
-		d.Scopes = append(d.Scopes, scope)
-	}
+	d.Scopes = append([]string(nil), p.RequestedScopes...)
 	switch p.Kind {
-	case "public":
-		d.Flow = "device"
-	case "app":
-		d.Flow = "app"
+	case oauth.KindPublic:
+		d.Flow = oauth.FlowDevice
+	case oauth.KindApp:
+		d.Flow = oauth.FlowApp
+	case oauth.KindWeb:
+		d.Flow = oauth.FlowBrowser
 	}
 	return d
 }

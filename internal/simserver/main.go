@@ -34,7 +34,7 @@ func main() {
 	sim := simulator.New([]simulator.App{app}, nil)
 	sim.SetDeviceInterval(1)
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "simserver:", err)
 		os.Exit(1)

@@ -4,6 +4,7 @@
 package testkeychain
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -41,7 +42,7 @@ func rerun() int {
 		return 1
 	}
 	args := append([]string{"--", "sh", "-c", script}, os.Args...)
-	cmd := exec.Command("dbus-run-session", args...)
+	cmd := exec.CommandContext(context.Background(), "dbus-run-session", args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), goDirs()...)
 	cmd.Env = append(cmd.Env,
