@@ -115,7 +115,11 @@ func (d Draft) ScopeWarnings() []string {
 		warn = append(warn, strings.Join(personal, ", ")+" cannot work with personal accounts.")
 	}
 	if len(outlook) > 0 {
-		warn = append(warn, strings.Join(outlook, ", ")+" belong to Outlook, not Graph: get their token with `m365creds token --scope https://outlook.office.com/"+outlook[0]+"`.")
+		verb := "belongs"
+		if len(outlook) > 1 {
+			verb = "belong"
+		}
+		warn = append(warn, strings.Join(outlook, ", ")+" "+verb+" to Outlook, not Graph: get its token with `m365creds token --scope https://outlook.office.com/"+outlook[0]+"`.")
 	}
 	return warn
 }
