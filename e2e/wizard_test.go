@@ -380,3 +380,51 @@ func fileContaining(t *testing.T, dir, s string) string {
 	})
 	return found
 }
+
+// TestRotateWizard replaces the secret of a working profile the way the portal advises: a
+// second secret is added, the wizard proves it with a refresh-token request (no browser),
+// swaps it in, and token keeps working with it.
+func TestRotateWizard(t *testing.T) {
+	const newSecret = "nEw8Q~r0tat3dS3cr3tValu3ForTh3E2eT3st1ng"
+	w := newWorld(t, func(a *simulator.App) {
+		a.Secrets = append(a.Secrets, simulator.Secret{ID: "2b4d6f8a-0c1e-4a3b-8d5f-7e9a1c3b5d7f", Value: newSecret})
+	})
+	// Access tokens live one minute, less than token's five-minute margin: every token call
+	// refreshes, which is what proves which secret is in use.
+	w.sim.SetAccessTokenLifetime(time.Minute)
+	setup := w.wizard()
+	w.walkToConsent(setup, simulator.DemoSecretValue)
+	setup.waitFor(`Press enter to save`, 20*time.Second)
+	setup.keys("Enter")
+	setup.waitFor(`Saved profile e2e`, 10*time.Second)
+	setup.keys("Enter")
+	if code := setup.exitCode(10 * time.Second); code != 0 {
+		t.Fatalf("setup exit %d", code)
+	}
+
+	tm := startTerm(t, w.env, binary(t), "rotate", "e2e")
+	tm.waitFor(`Add a new client secret`, 10*time.Second)
+	tm.paste(newSecret)
+	tm.keys("Enter")
+	tm.waitFor(`Press enter to save`, 15*time.Second)
+	tm.keys("Enter")
+	screen := tm.waitFor(`OLD secret`, 10*time.Second)
+	if !strings.Contains(screen, "Credentials") {
+		t.Errorf("no link to the Certificates & secrets page:\n%s", screen)
+	}
+	tm.keys("Enter")
+	if code := tm.exitCode(10 * time.Second); code != 0 {
+		t.Fatalf("rotate exit %d:\n%s", code, tm.screen())
+	}
+
+	// From now on refreshes must use the new secret: with the old one expired, token (whose
+	// cached access token is too short-lived to serve) must refresh and succeed.
+	w.sim.ExpireSecret(simulator.DemoClientID, simulator.DemoSecretValue)
+	before := w.sim.Count("token", "refresh_token")
+	if _, stderr, code := run(t, w.env, "", "token", "e2e"); code != 0 {
+		t.Fatalf("token after rotation: exit %d: %s", code, stderr)
+	}
+	if w.sim.Count("token", "refresh_token") != before+1 {
+		t.Fatal("token did not refresh, so the new secret was not exercised")
+	}
+}

@@ -181,3 +181,19 @@ func TestNoColor(t *testing.T) {
 		t.Error("the selected row must stay visible (reverse) without colour")
 	}
 }
+
+// BenchmarkFirstFrame is what the wizard does before its first frame appears: build the
+// root model for a new profile, run Init, and draw the first View at 80x24. Process start-up
+// comes on top; scripts/bench.sh measures that part.
+func BenchmarkFirstFrame(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		m := New(Options{Draft: steps.NewDraft()})
+		m.Init()
+		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		if v := m.View(); v.Content == "" {
+			b.Fatal("empty first frame")
+		}
+		m.stopAll()
+	}
+}
