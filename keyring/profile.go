@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/m365creds/m365creds/oauth"
@@ -54,7 +55,7 @@ type Secrets struct {
 	AccessScopes []string
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`) })
 
 // ValidateName checks a profile name: 1 to 64 letters, digits, '-', '_' or '.'.
 func ValidateName(name string) error {
@@ -68,9 +69,9 @@ func ValidateName(name string) error {
 	case windowsDevice(name):
 		// The name becomes a lock file name, and Windows treats these as devices.
 		return fmt.Errorf("%q cannot be a profile name: Windows reserves it for a device", name)
-	case !nameRE.MatchString(name):
+	case !nameRE().MatchString(name):
 		bad := strings.Map(func(r rune) rune {
-			if nameRE.MatchString(string(r)) {
+			if nameRE().MatchString(string(r)) {
 				return -1
 			}
 			return r

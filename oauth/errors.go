@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/oauth2"
@@ -188,7 +189,7 @@ type entraBody struct {
 	CorrelationID    string          `json:"correlation_id"`
 }
 
-var aadstsRE = regexp.MustCompile(`AADSTS(\d{4,9})`)
+var aadstsRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`AADSTS(\d{4,9})`) })
 
 // DecodeError turns a failed answer of the token or device code endpoint into *EntraError when
 // it has Entra's shape, else into *ResponseError. secrets are values sent in the request: if
@@ -251,7 +252,7 @@ func errorFromQuery(q url.Values) *EntraError {
 
 func codesIn(s string) []int {
 	var out []int
-	for _, m := range aadstsRE.FindAllStringSubmatch(s, 4) {
+	for _, m := range aadstsRE().FindAllStringSubmatch(s, 4) {
 		if n, err := strconv.Atoi(m[1]); err == nil {
 			out = append(out, n)
 		}

@@ -100,7 +100,7 @@ func FuzzExplainText(f *testing.F) {
 		if g.Title == "" || g.Action == "" {
 			t.Fatalf("empty guidance for %q: %+v", pasted, g)
 		}
-		for _, m := range aadstsRE.FindAllStringSubmatch(pasted, -1) {
+		for _, m := range aadstsRE().FindAllStringSubmatch(pasted, -1) {
 			if n, _ := strconv.Atoi(m[1]); n > 0 && g.Code == 0 {
 				t.Fatalf("code %s not recognised", m[0])
 			}

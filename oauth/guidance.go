@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Step names the wizard step a user should go back to.
@@ -403,11 +404,11 @@ func explainUnknown(e *EntraError, app App, raw string) Guidance {
 	return g
 }
 
-var quotedURIRE = regexp.MustCompile(`(?i)redirect uri '([^']+)'`)
+var quotedURIRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)redirect uri '([^']+)'`) })
 
 // redirectURIIn finds the URI quoted in Microsoft's AADSTS50011 text.
 func redirectURIIn(s string) string {
-	if m := quotedURIRE.FindStringSubmatch(s); m != nil {
+	if m := quotedURIRE().FindStringSubmatch(s); m != nil {
 		return strings.TrimSpace(m[1])
 	}
 	return ""
@@ -423,7 +424,7 @@ func ExplainText(pasted string, app App) Guidance {
 	}
 	var m []string
 	code := 0
-	for _, cand := range aadstsRE.FindAllStringSubmatch(text, -1) {
+	for _, cand := range aadstsRE().FindAllStringSubmatch(text, -1) {
 		if n, err := strconv.Atoi(cand[1]); err == nil && n > 0 {
 			m, code = cand, n
 			break

@@ -28,7 +28,7 @@ const shutdownTimeout = 2 * time.Second
 //go:embed callback.html
 var callbackHTML string
 
-var callbackPage = template.Must(template.New("callback").Parse(callbackHTML))
+var callbackPage = sync.OnceValue(func() *template.Template { return template.Must(template.New("callback").Parse(callbackHTML)) })
 
 // CallbackPage renders the small page the browser shows after the redirect. All values are
 // escaped by html/template.
@@ -38,7 +38,7 @@ func CallbackPage(ok bool, title, detail, raw string) []byte {
 		OK                 bool
 		Title, Detail, Raw string
 	}{ok, title, detail, raw}
-	if err := callbackPage.Execute(&buf, data); err != nil {
+	if err := callbackPage().Execute(&buf, data); err != nil {
 		// The template is fixed and parsed at start-up; executing it cannot fail on strings.
 		return []byte(template.HTMLEscapeString(title + ": " + detail))
 	}

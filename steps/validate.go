@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/m365creds/m365creds/assets"
@@ -121,11 +122,17 @@ func isSharedTenant(t string) bool {
 }
 
 var (
-	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	domainRE = regexp.MustCompile(`^(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?))+$`)
+	guidRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	})
+	domainRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.(?i:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?))+$`)
+	})
 	// secretRE is the shape of the client secrets Entra ID generates today: 40 characters with
 	// "8Q~" at positions 4-6 (37 characters with "7Q~" for an earlier generation).
-	secretRE = regexp.MustCompile(`^[A-Za-z0-9~._-]{3}(8Q~[A-Za-z0-9~._-]{34}|7Q~[A-Za-z0-9~._-]{31})$`)
+	secretRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9~._-]{3}(8Q~[A-Za-z0-9~._-]{34}|7Q~[A-Za-z0-9~._-]{31})$`)
+	})
 )
 
 // cleanPasted removes what terminals and web pages add around a copied value: white space,
@@ -144,7 +151,7 @@ func cleanPasted(s string) string {
 }
 
 // IsGUID reports whether s is a GUID in its usual 8-4-4-4-12 form.
-func IsGUID(s string) bool { return guidRE.MatchString(s) }
+func IsGUID(s string) bool { return guidRE().MatchString(s) }
 
 // CheckGUID cleans a pasted GUID and reports whether it has the right shape.
 func CheckGUID(s string) (string, error) {
@@ -200,7 +207,7 @@ func CheckTenant(s string) (string, error) {
 		return low, nil
 	case strings.Contains(s, "@"):
 		return s, fmt.Errorf("Type the domain only (%s), not an e-mail address.", s[strings.LastIndex(s, "@")+1:])
-	case domainRE.MatchString(s):
+	case domainRE().MatchString(s):
 		return low, nil
 	}
 	return s, errors.New("A tenant is a Directory (tenant) ID (a GUID), a domain such as contoso.onmicrosoft.com, or empty.")
@@ -232,7 +239,7 @@ func CheckSecret(raw string) SecretCheck {
 		c.Err = errors.New("The value has spaces or line breaks inside it: copy the Value again in one piece.")
 	case len(value) < 16:
 		c.Err = fmt.Errorf("Too short (%d characters): Entra ID secrets have 16 to 64. Copy the whole Value.", len(value))
-	case secretRE.MatchString(value):
+	case secretRE().MatchString(value):
 		c.LooksCurrent = true
 	case len(value) > 64:
 		c.Warnings = append(c.Warnings, fmt.Sprintf("Longer than Entra ID secrets usually are (%d characters); check that nothing else was pasted with it.", len(value)))
@@ -293,7 +300,9 @@ func splitLifetime(s string) (int, byte, bool) {
 	return n, unit, true
 }
 
-var scopeRE = regexp.MustCompile(`^(https://[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*/)?[A-Za-z][A-Za-z0-9._-]*$`)
+var scopeRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(https://[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)*/)?[A-Za-z][A-Za-z0-9._-]*$`)
+})
 
 // ParseScopes reads a scope list as typed on the command line: names separated by spaces or
 // commas, with or without a resource prefix. Duplicates are dropped; order is kept.
@@ -302,7 +311,7 @@ func ParseScopes(s string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	for _, f := range fields {
-		if !scopeRE.MatchString(f) {
+		if !scopeRE().MatchString(f) {
 			return nil, fmt.Errorf("%q is not a scope name (expected something like Mail.Read or https://graph.microsoft.com/Mail.Read)", truncate(f, 60))
 		}
 		name := f
