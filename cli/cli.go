@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/steps"
 )
 
 // version is set at build time with -ldflags "-X github.com/m365creds/m365creds/cli.version=v1.2.3".
@@ -79,6 +81,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 func (a *app) dispatch(args []string) error {
 	if len(args) == 0 {
+		if err := a.checkEndpoints(""); err != nil {
+			return err
+		}
 		return a.runHome()
 	}
 	name := args[0]
@@ -107,6 +112,9 @@ func (a *app) dispatch(args []string) error {
 	cmd := lookup(name)
 	if cmd == nil {
 		return usagef("", "unknown command %q", name)
+	}
+	if err := a.checkEndpoints(name); err != nil {
+		return err
 	}
 	return cmd.run(a, args[1:])
 }
@@ -209,6 +217,39 @@ func (a *app) readSecret(prompt string) (string, error) {
 	return s, nil
 }
 
+// checkEndpoints refuses unsafe endpoint overrides and, on a terminal, says when overrides are
+// in effect: a variable exported for testing and forgotten would send real credentials to the
+// test server.
+func (a *app) checkEndpoints(command string) error {
+	if command == "demo" || command == "completion" {
+		return nil // the demo sets its own; completion sends nothing
+	}
+	if err := oauth.CheckOverrides(); err != nil {
+		return withCode(ExitUsage, err, "Unset the variable, or point it at an https URL.")
+	}
+	if list := oauth.Overrides(); len(list) > 0 && a.isTerminal(a.stderr) {
+		a.warnf("Using other Microsoft endpoints: %s", strings.Join(list, " "))
+	}
+	return nil
+}
+
+// persistBudget bounds a save that must finish even after ctrl+c or SIGTERM.
+const persistBudget = 90 * time.Second
+
+// persist runs a save that follows an answer from Microsoft. It is not cancelled with the
+// command: a rotated refresh token that never reaches the keychain leaves a profile whose
+// stored token may already be used up. It tries twice, because a keychain that timed out once
+// (an unlock prompt, a busy daemon) often answers the second time.
+func (a *app) persist(save func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), persistBudget)
+	defer cancel()
+	err := save(ctx)
+	if err != nil && ctx.Err() == nil {
+		err = save(ctx)
+	}
+	return err
+}
+
 // needTerminal is the error for an interactive command run without a terminal.
 func needTerminal(what, alternative string) error {
 	return &usageError{msg: what + " needs a terminal (stdin and stdout must both be one).\n" + alternative}
@@ -279,7 +320,16 @@ func parseArgs(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
 // maxArgs rejects surplus positional arguments.
 func maxArgs(cmd string, pos []string, n int) error {
 	if len(pos) > n {
+		if looksSecret(pos[n]) {
+			return usagef(cmd, "%s", secretOnCommandLine)
+		}
 		return usagef(cmd, "unexpected argument %q", pos[n])
 	}
 	return nil
 }
+
+// secretOnCommandLine answers an argument shaped like a client secret without repeating it.
+const secretOnCommandLine = "an argument looks like a client secret: secrets are read from stdin only (--client-secret-stdin), never from the command line. Remove it from your shell history"
+
+// looksSecret reports whether a command-line argument has the shape of an Entra client secret.
+func looksSecret(arg string) bool { return steps.CheckSecret(arg).LooksCurrent }

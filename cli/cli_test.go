@@ -877,3 +877,52 @@ func TestKeychainUnavailable(t *testing.T) {
 	// status reads no secret, so it still works.
 	expectCode(t, run("", "status"), 0)
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestTokenInterruptedAfterRefreshKeepsTheNewRefreshToken: ctrl+c (or `timeout` sending
+// SIGTERM to a cron job) lands after Microsoft answered the refresh but before the rotated
+// refresh token is saved. The new token must still be saved, so the next call works.
+func TestTokenInterruptedAfterRefreshKeepsTheNewRefreshToken(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	h.expireCache("work", time.Now().Add(-time.Hour))
+	before := h.secrets("work").RefreshToken
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := h.env
+	env.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if strings.Contains(string(body), "grant_type=refresh_token") {
+			cancel() // the signal arrives now
+		}
+		return resp, err
+	})}
+	var out, errb syncBuffer
+	Main(ctx, []string{"token", "work"}, strings.NewReader(""), &out, &errb, env)
+	if after := h.secrets("work").RefreshToken; after == before {
+		t.Fatal("the rotated refresh token was not saved after the interruption")
+	}
+	if r := h.run("", "token", "work"); r.code != 0 {
+		t.Fatalf("the next token call failed: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestSecretOnTheCommandLineIsNotRepeated: a secret pasted as an argument by mistake is
+// refused without being printed back (it would end up in logs and scrollback).
+func TestSecretOnTheCommandLineIsNotRepeated(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	const secret = "abc8Q~abcdefghijklmnopqrstuvwxyz01234567"
+	for _, args := range [][]string{{"token", secret}, {"rotate", "work", secret}, {"status", secret}} {
+		r := h.run("", args...)
+		if r.code != ExitUsage || strings.Contains(r.stderr+r.stdout, secret) || !strings.Contains(r.stderr, "stdin") {
+			t.Errorf("%v: exit %d, stderr %q", args[0], r.code, r.stderr)
+		}
+	}
+}

@@ -191,6 +191,8 @@ Flags:
 Environment:
   M365CREDS_CONFIG_DIR      where profiles are kept (default: the user config directory/m365creds)
   M365CREDS_KEYRING_TIMEOUT how long to wait for the keychain, e.g. 10s
+  M365CREDS_LOGIN_URL       other sign-in endpoint (tests, private deployments); https, or http on this machine only
+  M365CREDS_GRAPH_URL       other Microsoft Graph endpoint; same rule
   BROWSER                   the browser to open sign-in pages with
   NO_COLOR                  plain output
 

@@ -14,6 +14,9 @@ import (
 // else "default", else the caller must say which (a usage error listing them).
 func pickProfile(cmd string, store *keyring.Store, name string) (keyring.Profile, error) {
 	if name != "" {
+		if looksSecret(name) {
+			return keyring.Profile{}, usagef(cmd, "%s", secretOnCommandLine)
+		}
 		if err := keyring.ValidateName(name); err != nil {
 			return keyring.Profile{}, usagef(cmd, "%s", err)
 		}

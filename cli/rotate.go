@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -151,7 +152,7 @@ func (a *app) rotateNoInput(store *keyring.Store, p keyring.Profile, raw string,
 		ns.RefreshToken = tok.RefreshToken
 	}
 	ns.AccessToken, ns.AccessExpiry, ns.AccessScopes = tok.AccessToken, tok.Expiry, tok.Scopes
-	if err := store.Save(a.ctx, np, ns); err != nil {
+	if err := a.persist(func(ctx context.Context) error { return store.Save(ctx, np, ns) }); err != nil {
 		return fmt.Errorf("saving the new secret of profile %q (the old one is still in place): %w", p.Name, err)
 	}
 	a.rotatedNotice(np, oldExpires)

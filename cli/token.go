@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -181,17 +182,22 @@ func (a *app) freshToken(store *keyring.Store, p keyring.Profile, scopes []strin
 		}
 		return tokenResult{}, refreshFailure(p, app, err)
 	}
-	err = store.UpdateSecrets(a.ctx, p.Name, func(s *keyring.Secrets) error {
-		if tok.RefreshToken != "" {
-			s.RefreshToken = tok.RefreshToken
-		}
-		if cacheable {
-			s.AccessToken, s.AccessExpiry, s.AccessScopes = tok.AccessToken, tok.Expiry, tok.Scopes
-		}
-		return nil
+	// Microsoft has answered: from here on the new refresh token must reach the keychain even
+	// if the command is interrupted, or the stored one may no longer work.
+	err = a.persist(func(ctx context.Context) error {
+		return store.UpdateSecrets(ctx, p.Name, func(s *keyring.Secrets) error {
+			if tok.RefreshToken != "" {
+				s.RefreshToken = tok.RefreshToken
+			}
+			if cacheable {
+				s.AccessToken, s.AccessExpiry, s.AccessScopes = tok.AccessToken, tok.Expiry, tok.Scopes
+			}
+			return nil
+		})
 	})
 	if err != nil {
-		return tokenResult{}, fmt.Errorf("saving the new refresh token of profile %q: %w", p.Name, err)
+		return tokenResult{}, withCode(ExitKeychain, fmt.Errorf("Microsoft issued a new refresh token for profile %q but it could not be saved: %w", p.Name, err),
+			fmt.Sprintf("The saved sign-in may no longer work. Fix the keychain, then try again; if token then fails with exit 4, run m365creds setup --profile %s", p.Name))
 	}
 	if err := store.Touch(p.Name, func(pp *keyring.Profile) {
 		pp.LastRefresh = now

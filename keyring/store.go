@@ -620,9 +620,12 @@ func (s *Store) save(ctx context.Context, p Profile, sec Secrets) error {
 			e.Generation = "" // nothing stored: no generation to point at
 		}
 		stale = without(cfg.Pending[p.Name], gen)
+		if e.Created.IsZero() {
+			e.Created = e.Updated // a new profile: created now
+		}
 		if prev := cfg.Profiles[p.Name]; prev != nil {
-			if e.Created.IsZero() {
-				e.Created = prev.Created
+			if !prev.Created.IsZero() {
+				e.Created = prev.Created // a replaced profile keeps its birthday
 			}
 			if prev.Generation != "" && prev.Generation != gen {
 				stale = append(stale, prev.Generation)

@@ -415,6 +415,19 @@ func ScopeResource(scope string) string {
 	return "graph"
 }
 
+// SingleResource keeps the OIDC scopes and the scopes of the first resource named: what one
+// token request may ask for.
+func SingleResource(scopes []string) []string {
+	first := ScopeResource(firstResourceScope(scopes))
+	var out []string
+	for _, s := range scopes {
+		if oidcScopes[NormalizeScope(s)] || ScopeResource(s) == first {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func firstResourceScope(scopes []string) string {
 	for _, s := range scopes {
 		if !oidcScopes[NormalizeScope(s)] {

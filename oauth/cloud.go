@@ -6,6 +6,7 @@ package oauth
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -85,6 +86,44 @@ func HostsFor(c Cloud) Hosts {
 		h.Graph = strings.TrimRight(v, "/")
 	}
 	return h
+}
+
+// Overrides lists the endpoint variables in effect, as "NAME=value", for a warning.
+func Overrides() []string {
+	var out []string
+	for _, name := range []string{EnvLoginURL, EnvGraphURL} {
+		if v := strings.TrimSpace(os.Getenv(name)); v != "" {
+			out = append(out, name+"="+v)
+		}
+	}
+	return out
+}
+
+// CheckOverrides refuses endpoint variables that would send credentials where they must not
+// go: anything but an http(s) URL, and plain http to anywhere but this machine.
+func CheckOverrides() error {
+	for _, name := range []string{EnvLoginURL, EnvGraphURL} {
+		v := strings.TrimSpace(os.Getenv(name))
+		if v == "" {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return fmt.Errorf("%s=%q is not an http(s) URL", name, v)
+		}
+		if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+			return fmt.Errorf("%s=%q would send credentials unencrypted: plain http is allowed only to this machine (localhost, 127.0.0.1); use https", name, v)
+		}
+	}
+	return nil
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // graphResources lists every cloud's Graph resource so scope comparison can strip any of them.

@@ -138,3 +138,31 @@ func TestMissingScopes(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckOverrides(t *testing.T) {
+	tests := []struct {
+		login, graph string
+		ok           bool
+	}{
+		{"", "", true},
+		{"https://login.example.net", "https://graph.example.net/", true},
+		{"http://127.0.0.1:8400", "http://localhost:8400", true},
+		{"http://[::1]:8400", "", true},
+		{"http://login.example.net", "", false}, // credentials in clear text over the network
+		{"", "http://10.0.0.5:8400", false},
+		{"ftp://127.0.0.1", "", false},
+		{"login.example.net", "", false},
+	}
+	for _, tt := range tests {
+		t.Setenv(EnvLoginURL, tt.login)
+		t.Setenv(EnvGraphURL, tt.graph)
+		if err := CheckOverrides(); (err == nil) != tt.ok {
+			t.Errorf("login %q graph %q: err = %v, want ok %v", tt.login, tt.graph, err, tt.ok)
+		}
+	}
+	t.Setenv(EnvLoginURL, "https://login.example.net")
+	t.Setenv(EnvGraphURL, "")
+	if got := Overrides(); len(got) != 1 || got[0] != EnvLoginURL+"=https://login.example.net" {
+		t.Errorf("Overrides() = %v", got)
+	}
+}

@@ -139,15 +139,15 @@ var catalogue = map[int]entry{
 		StepPermissions, linkNone, ClassOther},
 	70000: {"Sign-in no longer valid",
 		"The refresh token or code is not valid any more (used already, revoked, or from another app).",
-		"Sign in again (m365creds reconsent) to get a new refresh token.",
+		"Sign in again (m365creds setup --profile PROFILE) to get a new refresh token.",
 		StepConsent, linkNone, ClassConsent},
 	70008: {"Sign-in expired",
 		"The refresh token or code expired, for example after 90 days without use.",
-		"Sign in again (m365creds reconsent) to get a new refresh token.",
+		"Sign in again (m365creds setup --profile PROFILE) to get a new refresh token.",
 		StepConsent, linkNone, ClassConsent},
 	700082: {"Refresh token expired from inactivity",
 		"The refresh token was not used for too long and has expired.",
-		"Sign in again (m365creds reconsent) to get a new refresh token.",
+		"Sign in again (m365creds setup --profile PROFILE) to get a new refresh token.",
 		StepConsent, linkNone, ClassConsent},
 	70043: {"Sign-in frequency policy",
 		"An organisation policy (Conditional Access sign-in frequency) requires signing in again.",
@@ -155,7 +155,7 @@ var catalogue = map[int]entry{
 		StepConsent, linkNone, ClassConsent},
 	50173: {"Sign-in revoked",
 		"The grant was revoked, for example after a password change or an administrator revoking sessions.",
-		"Sign in again (m365creds reconsent).",
+		"Sign in again: m365creds setup --profile PROFILE.",
 		StepConsent, linkNone, ClassConsent},
 	54005: {"Code already used",
 		"The sign-in code in this address was redeemed before; each code works once.",
@@ -307,7 +307,7 @@ func explainGraph(ge *GraphError) Guidance {
 	g := Guidance{Title: "Microsoft Graph refused the token", Meaning: ge.Error() + ".", Raw: ge.Message}
 	switch {
 	case ge.Status == 401:
-		g.Action = "Sign in again (m365creds reconsent); the access token is invalid or expired."
+		g.Action = "Sign in again (m365creds setup --profile PROFILE); the access token is invalid or expired."
 		g.Step = StepConsent
 	case ge.Status == 403:
 		g.Title = "Permission missing"

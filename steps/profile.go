@@ -18,8 +18,7 @@ func (d Draft) ToProfile(now time.Time) keyring.Profile {
 		Audience:        d.Audience,
 		Kind:            d.Flow.Kind(),
 		RequestedScopes: d.RequestScopes(),
-		Created:         now,
-		Updated:         now,
+		Updated:         now, // Created is kept from an earlier profile of this name by the store
 	}
 	if d.Flow.Kind() == "web" {
 		p.RedirectURI = d.RedirectURI()
@@ -64,6 +63,9 @@ func FromProfile(p keyring.Profile, s keyring.Secrets) Draft {
 	d.ClientID = p.ClientID
 	d.ClientSecret = s.ClientSecret
 	d.SecretExpires = p.SecretExpires
+	if p.Account != "" {
+		d.User = &oauth.User{UserPrincipalName: p.Account, DisplayName: p.AccountName}
+	}
 	d.Scopes = append([]string(nil), p.RequestedScopes...)
 	switch p.Kind {
 	case oauth.KindPublic:

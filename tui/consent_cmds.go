@@ -153,6 +153,13 @@ func rotateVerifyCmd(ctx context.Context, attempt int, store *keyring.Store, pro
 			tok, err := client.ClientCredentials(ctx)
 			return tokenMsg{attempt, tok, err}
 		}
+		// The profile lock keeps scripts calling `token` from using the refresh token while it is
+		// being exchanged here.
+		unlock, err := store.Lock(ctx, profile)
+		if err != nil {
+			return tokenMsg{attempt, nil, err}
+		}
+		defer unlock()
 		sec, err := store.Secrets(ctx, profile)
 		if err != nil {
 			return tokenMsg{attempt, nil, err}
@@ -160,8 +167,24 @@ func rotateVerifyCmd(ctx context.Context, attempt int, store *keyring.Store, pro
 		if sec.RefreshToken == "" {
 			return tokenMsg{attempt, nil, errors.New("the profile has no refresh token to test the new secret with: sign in again with m365creds setup --profile " + profile)}
 		}
-		tok, err := client.Refresh(ctx, sec.RefreshToken, scopes)
-		return tokenMsg{attempt, tok, err}
+		tok, err := client.Refresh(ctx, sec.RefreshToken, oauth.SingleResource(scopes))
+		if err != nil || tok.RefreshToken == "" {
+			return tokenMsg{attempt, tok, err}
+		}
+		// Keep the rotated refresh token at once, next to the old secret (both secrets work
+		// until the user deletes the old one): leaving the wizard now must not strand the
+		// profile with a refresh token that was already exchanged.
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 90*time.Second)
+		defer cancel()
+		err = store.UpdateSecrets(saveCtx, profile, func(s *keyring.Secrets) error {
+			s.RefreshToken = tok.RefreshToken
+			s.AccessToken, s.AccessExpiry, s.AccessScopes = tok.AccessToken, tok.Expiry, tok.Scopes
+			return nil
+		})
+		if err != nil {
+			return tokenMsg{attempt, nil, fmt.Errorf("the new secret works, but the refresh token Microsoft issued could not be saved: %w", err)}
+		}
+		return tokenMsg{attempt, tok, nil}
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 // consentTimeout is how long the wizard waits for a sign-in before it gives up.
-const consentTimeout = 5 * time.Minute
+const consentTimeout = 10 * time.Minute // as long as an authorization code lives
 
 type consentState int
 
@@ -126,6 +126,7 @@ func (s *consentScreen) enter(c *shared) tea.Cmd {
 	stop := s.stop()
 	s.ctx, s.cancel = context.WithCancel(c.ctx)
 	s.tok, s.user, s.meErr, s.notes, s.dc, s.req, s.failErr = nil, nil, nil, nil, nil, nil, nil
+	s.paste.SetValue("") // an address from an earlier attempt holds a used code
 	s.keychain = false
 	s.started = c.now()
 	if c.opts.Store != nil {
@@ -331,7 +332,10 @@ func (s *consentScreen) redeem(c *shared, cb oauth.Callback) tea.Cmd {
 
 func (s *consentScreen) done(c *shared) tea.Cmd {
 	s.state = csDone
-	c.wiz.Draft.Token, c.wiz.Draft.User = s.tok, s.user
+	c.wiz.Draft.Token = s.tok
+	if s.user != nil { // a failed /me keeps the account already known (rotation, re-consent)
+		c.wiz.Draft.User = s.user
+	}
 	stop := s.stop()
 	s.ctx, s.cancel = context.WithCancel(c.ctx)
 	return stop

@@ -26,10 +26,17 @@ type saveScreen struct {
 	err    error
 }
 
-func saveCmd(ctx context.Context, store *keyring.Store, p keyring.Profile, sec keyring.Secrets) tea.Cmd {
+// saveCmd saves the profile. When Microsoft sent no new refresh token (it may not, on a
+// refresh), an existing profile keeps the one it has rather than losing it.
+func saveCmd(ctx context.Context, store *keyring.Store, p keyring.Profile, sec keyring.Secrets, existing bool) tea.Cmd {
 	return func() tea.Msg {
 		if store == nil {
 			return saveMsg{p, fmt.Errorf("no profile store was opened")}
+		}
+		if existing && sec.RefreshToken == "" {
+			if old, err := store.Secrets(ctx, p.Name); err == nil {
+				sec.RefreshToken = old.RefreshToken
+			}
 		}
 		return saveMsg{p, store.Save(ctx, p, sec)}
 	}
@@ -41,7 +48,7 @@ func (s *saveScreen) enter(c *shared) tea.Cmd {
 	}
 	s.saving, s.err = true, nil
 	d := c.wiz.Draft
-	return saveCmd(c.ctx, c.opts.Store, d.ToProfile(c.now()), d.ToSecrets())
+	return saveCmd(c.ctx, c.opts.Store, d.ToProfile(c.now()), d.ToSecrets(), c.wiz.Mode != steps.ModeNew)
 }
 
 func (s *saveScreen) typing() bool { return false }

@@ -717,7 +717,7 @@ func TestConsentTimesOut(t *testing.T) {
 		return clock
 	}
 	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Now: now})
-	h.waitFor("5:00 left")
+	h.waitFor("10:00 left")
 	mu.Lock()
 	clock = clock.Add(consentTimeout)
 	mu.Unlock()

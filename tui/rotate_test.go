@@ -1,0 +1,56 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/m365creds/m365creds/oauth/simulator"
+	"github.com/m365creds/m365creds/steps"
+)
+
+const rotatedSecret = "abc8Q~NEWNEWNEWNEWNEWNEWNEWNEWNEWNEWNEWN"
+
+// TestRotateSurvivesGoingBack proves a new secret, goes back to the secret step and proves it
+// again. Microsoft rotates the refresh token on every use (the simulator strictly so), so the
+// token the first proof received must already be in the keychain for the second to work.
+func TestRotateSurvivesGoingBack(t *testing.T) {
+	sim(t, func(a *simulator.App) {
+		a.Secrets = append(a.Secrets, simulator.Secret{ID: "22222222-2222-2222-2222-222222222222", Value: rotatedSecret, Expires: time.Now().AddDate(1, 0, 0)})
+	})
+	dir := fixedDir(t, "m365creds-tui-rotate")
+	store := fileStore(t, dir)
+	first := consentAt(t, readyDraft(), Options{NoBrowser: true, Store: store, Demo: &Demo{SimulateBrowser: browser()}})
+	first.waitFor("Waiting")
+	first.send("s")
+	first.waitFor("Press enter to save")
+	first.send("enter")
+	first.waitFor("Saved profile")
+	first.final()
+
+	p, err := store.Profile("work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, _ := store.Secrets(t.Context(), "work")
+	d := steps.FromProfile(p, sec)
+	d.ClientSecret, d.Port = rotatedSecret, freePort()
+	h := start(t, Options{Draft: d, Mode: steps.ModeRotate, Store: store})
+	h.waitFor("Secret Value")
+	h.send("enter")
+	h.waitFor("Press enter to save")
+	h.send("esc") // back to the secret step, to fix the expiry say
+	h.waitFor("Secret Value")
+	h.send("enter")
+	screen := h.waitFor("Press enter")
+	if !strings.Contains(screen, "Press enter to save") {
+		t.Fatalf("the second proof failed:\n%s", screen)
+	}
+	h.send("enter")
+	h.waitFor("OLD secret")
+	h.final()
+	saved, _ := store.Secrets(t.Context(), "work")
+	if saved.ClientSecret != rotatedSecret || saved.RefreshToken == "" {
+		t.Fatal("the new secret and a refresh token must be saved")
+	}
+}
