@@ -38,6 +38,9 @@ func (a *app) runDemo() error {
 		return needTerminal("m365creds demo", "Run it in a terminal window.")
 	}
 	demo := simulator.DemoApp()
+	// The simulated portal has "Allow public client flows" on, as the wizard's checklist asks
+	// for the device-code path, so every credential type can be tried.
+	demo.PublicClient = true
 	sim := simulator.New([]simulator.App{demo}, simulator.DemoUsers())
 	base, err := sim.Start()
 	if err != nil {

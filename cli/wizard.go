@@ -146,7 +146,9 @@ func (a *app) rotateWizard(store *keyring.Store, p keyring.Profile, newSecret st
 		return err
 	}
 	d := steps.FromProfile(p, sec)
-	// The wizard asks for the new secret; it must not start out holding the old one.
+	// The wizard asks for the new secret; it must not start out holding the old one, and must
+	// refuse it if pasted again.
+	d.ReplacedSecret = sec.ClientSecret
 	d.ClientSecret = ""
 	d.SecretExpires = time.Time{}
 	if newSecret != "" {

@@ -75,6 +75,9 @@ func (d *Draft) ApplyPreset(p assets.Preset) {
 // RequestScopes is what sign-in asks for: the chosen scopes with their resource prefix where
 // they are not Graph's, in catalogue order, then anything not in the catalogue.
 func (d Draft) RequestScopes() []string {
+	if d.Flow == oauth.FlowApp {
+		return []string{assets.GraphResource + "/.default"}
+	}
 	var out []string
 	for _, s := range d.Scopes {
 		if p, ok := assets.PermissionByScope(s); ok {

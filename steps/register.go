@@ -38,6 +38,9 @@ func (d Draft) Checklist() []ChecklistItem {
 		items = append(items,
 			ChecklistItem{Label: "Redirect URI", Value: "(leave empty)"},
 			ChecklistItem{Label: "Press Register"},
+			ChecklistItem{Label: "API permissions: + Add a permission", Value: "Microsoft Graph › Application permissions", Link: links.APIPermissions},
+			ChecklistItem{Label: "Tick what the app needs", Value: "e.g. Mail.Read, Mail.Send"},
+			ChecklistItem{Label: "Grant admin consent", Value: "(an administrator presses it)"},
 		)
 	}
 	return items

@@ -68,6 +68,9 @@ type Draft struct {
 	TenantID      string // Directory (tenant) ID from the Overview page
 	ClientSecret  string
 	SecretExpires time.Time
+	// ReplacedSecret is the secret a rotation replaces (in memory only), so the wizard can
+	// refuse it: "rotating" to the same secret and then deleting the old one leaves none.
+	ReplacedSecret string
 
 	Flow   oauth.Flow
 	Scopes []string
@@ -167,6 +170,11 @@ func (w *Wizard) Steps() []ID {
 	}
 	if !w.Draft.NeedsSecret() {
 		list = slices.DeleteFunc(list, func(id ID) bool { return id == Secret })
+	}
+	// Application permissions are granted in the portal by an administrator and requested as
+	// ".default": there is no delegated permission table to fill in.
+	if w.Draft.Flow == oauth.FlowApp {
+		list = slices.DeleteFunc(list, func(id ID) bool { return id == Permissions })
 	}
 	return list
 }

@@ -35,7 +35,7 @@ func TestStepsPerModeAndFlow(t *testing.T) {
 		{"new browser", ModeNew, oauth.FlowBrowser, []ID{Account, Register, IDs, Secret, Permissions, Consent, Save, Done}},
 		{"new paste", ModeNew, oauth.FlowPaste, []ID{Account, Register, IDs, Secret, Permissions, Consent, Save, Done}},
 		{"new device skips the secret", ModeNew, oauth.FlowDevice, []ID{Account, Register, IDs, Permissions, Consent, Save, Done}},
-		{"new app keeps the secret", ModeNew, oauth.FlowApp, []ID{Account, Register, IDs, Secret, Permissions, Consent, Save, Done}},
+		{"new app keeps the secret, permissions are granted in the portal", ModeNew, oauth.FlowApp, []ID{Account, Register, IDs, Secret, Consent, Save, Done}},
 		{"rotate", ModeRotate, oauth.FlowBrowser, []ID{Secret, Consent, Save, Done}},
 		{"reconsent", ModeReconsent, oauth.FlowBrowser, []ID{Permissions, Consent, Save, Done}},
 		{"reconsent device", ModeReconsent, oauth.FlowDevice, []ID{Permissions, Consent, Save, Done}},
@@ -355,5 +355,26 @@ func checkField(t *testing.T, err error, field string) {
 	}
 	if fe.Msg == "" {
 		t.Fatal("a field error must say what to do")
+	}
+}
+
+func TestRotateRefusesTheSecretInUse(t *testing.T) {
+	d := completeDraft()
+	d.ReplacedSecret = testSecret
+	w := New(ModeRotate, d)
+	if err := w.Next(); err == nil || w.Current() != Secret {
+		t.Fatalf("rotating to the same secret was accepted (at %v): %v", w.Current(), err)
+	}
+	w.Draft.ClientSecret = "xyz8Q~abcdefghijklmnopqrstuvwxyz01234567"
+	if err := w.Next(); err != nil || w.Current() != Consent {
+		t.Fatalf("a new secret was refused: %v", err)
+	}
+}
+
+func TestAppOnlyRequestsDefaultScope(t *testing.T) {
+	d := completeDraft()
+	d.Flow = oauth.FlowApp
+	if got := d.RequestScopes(); len(got) != 1 || got[0] != "https://graph.microsoft.com/.default" {
+		t.Errorf("RequestScopes = %v", got)
 	}
 }

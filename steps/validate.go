@@ -36,6 +36,9 @@ func (w *Wizard) Validate(step ID) error {
 	case IDs:
 		return validateIDs(d)
 	case Secret:
+		if w.Mode == ModeRotate && d.ReplacedSecret != "" && CheckSecret(d.ClientSecret).Value == d.ReplacedSecret {
+			return fieldErr(Secret, "secret", "This is the secret the profile already uses. Add a NEW client secret in the portal and paste its Value; keep the old one until this one works.")
+		}
 		return validateSecret(d)
 	case Permissions:
 		if len(d.Scopes) == 0 {

@@ -10,6 +10,11 @@ type KeyMap struct {
 	New, Rotate, Reconsent, Verify, Delete, Presets              key.Binding
 }
 
+// relabel is b with other help text, for screens where a key means something specific.
+func relabel(b key.Binding, help string) key.Binding {
+	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, help))
+}
+
 // DefaultKeyMap returns the wizard's keys.
 func DefaultKeyMap() KeyMap {
 	b := func(help string, keys ...string) key.Binding {
@@ -36,7 +41,7 @@ func DefaultKeyMap() KeyMap {
 		Retry:     b("retry", "r"),
 		Paste:     b("paste address", "p"),
 		Simulate:  b("simulate browser", "s"),
-		PickError: b("error page?", "e"),
+		PickError: b("error page", "e"),
 		Done:      b("finish", "q"),
 		New:       b("new", "n"),
 		Rotate:    b("rotate", "r"),

@@ -157,6 +157,15 @@ func New(opts Options) Model {
 	return Model{s}
 }
 
+// navBindings are enter and esc as the wizard's steps use them; the home screen gives both
+// keys their own meaning in its bindings.
+func (m Model) navBindings() []key.Binding {
+	if m.s.onHome {
+		return nil
+	}
+	return []key.Binding{m.s.c.keys.Next, m.s.c.keys.Back}
+}
+
 // stopAll ends every background task (listener, polling) the screens started. It runs after
 // the program has ended, so nothing else touches the screens any more.
 func (m Model) stopAll() {
@@ -358,7 +367,7 @@ func (m Model) View() tea.View {
 	global := []key.Binding{c.keys.Help, c.keys.Quit}
 	if s.showHelp {
 		body = st.Title.Render("Keys") + st.Muted.Render("  (any key closes this)") + "\n\n" +
-			s.help.FullHelpView(chunk(uniqueBindings(append(append(binds, c.keys.Next, c.keys.Back), global...)), 5))
+			s.help.FullHelpView(chunk(uniqueBindings(append(append(binds, m.navBindings()...), global...)), 5))
 	}
 	footer = append(footer, m.shortHelp(binds, global, width))
 

@@ -457,6 +457,7 @@ func (s *consentScreen) pickKey(c *shared, km tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(km, k.Paste):
 		s.pickText = true
 		s.paste.SetValue("")
+		s.paste.Placeholder = "AADSTS50011: The redirect URI … does not match …"
 		return s.paste.Focus()
 	case key.Matches(km, k.Back):
 		return s.enter(c)
@@ -504,7 +505,11 @@ func (s *consentScreen) view(c *shared) string {
 		} else {
 			line(st.Muted.Render(para(c, "It comes back here by itself. If the browser cannot reach this machine, press p and paste the address it ends on.")))
 		}
-		line(st.Muted.Render(para(c, "If Microsoft shows an error on its own page instead (AADSTS…), press e.")))
+		if s.state == csPaste {
+			line(st.Muted.Render(para(c, "If Microsoft shows an error on its own page instead (AADSTS…), press esc, then e.")))
+		} else {
+			line(st.Muted.Render(para(c, "If Microsoft shows an error on its own page instead (AADSTS…), press e.")))
+		}
 		if oauth.RemoteShell() && s.lb != nil {
 			line(st.Hint.Render("Or make the browser flow work: run this on your own machine first,"))
 			line("  " + st.Value.Render(oauth.SSHTunnelHint(s.lb.Port())))
@@ -695,10 +700,15 @@ func (s *consentScreen) bindings(c *shared) []key.Binding {
 		switch {
 		case s.keychain:
 			return []key.Binding{k.Retry, k.Back}
-		case s.guide.PortalLink == "":
-			return []key.Binding{k.Next, k.Retry, k.PickError, k.Back}
 		}
-		return []key.Binding{k.Next, k.Retry, k.Open, k.PickError, k.Back}
+		next := relabel(k.Next, "try again")
+		if target := c.wiz.BackTarget(s.guide.Step); target != steps.Consent {
+			next = relabel(k.Next, "back to "+target.String())
+		}
+		if s.guide.PortalLink == "" {
+			return []key.Binding{next, k.Retry, k.PickError, k.Back}
+		}
+		return []key.Binding{next, k.Retry, k.Open, k.PickError, k.Back}
 	case csPick:
 		return []key.Binding{k.Next, k.Up, k.Paste, k.Back}
 	case csProbe, csCheck, csStarting, csWorking, csVerify:

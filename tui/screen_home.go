@@ -86,5 +86,5 @@ func (s *homeScreen) view(c *shared) string {
 
 func (s *homeScreen) bindings(c *shared) []key.Binding {
 	k := c.keys
-	return []key.Binding{k.New, k.Rotate, k.Reconsent, k.Verify, k.Delete, k.Done}
+	return []key.Binding{k.New, k.Rotate, k.Reconsent, relabel(k.Verify, "verify (or enter)"), k.Delete, relabel(k.Done, "quit (or esc)")}
 }

@@ -80,7 +80,8 @@ func (s *registerScreen) view(c *shared) string {
 		}
 		// A value too long for the line goes on its own line: it must be readable whole.
 		wrapped := ""
-		if 4+30+ansi.StringWidth(value) > c.width-2 {
+		// A label that fills its column would run into the value: the value moves down too.
+		if 4+30+ansi.StringWidth(value) > c.width-2 || ansi.StringWidth(it.Label) >= 30 {
 			wrapped, value = value, ""
 		}
 		line := box + label + st.Value.Render(value)
