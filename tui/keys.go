@@ -6,7 +6,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Next, Back, NextField, PrevField, Up, Down, PageUp, PageDown key.Binding
 	Left, Right, Toggle, Copy, Open, Help, Quit, Reveal          key.Binding
-	Retry, Paste, Simulate, PickError, Done                      key.Binding
+	Retry, Paste, Simulate, PickError, Done, CopyAddress         key.Binding
 	New, Rotate, Reconsent, Verify, Delete, Presets              key.Binding
 }
 
@@ -27,27 +27,29 @@ func DefaultKeyMap() KeyMap {
 		PrevField: b("previous field", "shift+tab"),
 		Up:        key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "move")),
 		// Down shares Up's help entry ("↑/↓ move"); screens list only Up.
-		Down:      key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
-		PageUp:    b("page up", "pgup"),
-		PageDown:  b("page down", "pgdown"),
-		Left:      key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "choose")),
-		Right:     key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next choice")),
-		Toggle:    b("tick", "space"),
-		Copy:      b("copy", "c"),
-		Open:      b("open", "o"),
-		Help:      b("help", "?"),
-		Quit:      b("quit", "ctrl+c"),
-		Reveal:    b("show/hide", "ctrl+r"),
-		Retry:     b("retry", "r"),
-		Paste:     b("paste address", "p"),
-		Simulate:  b("simulate browser", "s"),
-		PickError: b("error page", "e"),
-		Done:      b("finish", "q"),
-		New:       b("new", "n"),
-		Rotate:    b("rotate", "r"),
-		Reconsent: b("permissions", "p"),
-		Verify:    b("verify", "v"),
-		Delete:    b("delete", "d"),
-		Presets:   key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "preset")),
+		Down:     key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
+		PageUp:   b("page up", "pgup"),
+		PageDown: b("page down", "pgdown"),
+		Left:     key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "choose")),
+		Right:    key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next choice")),
+		Toggle:   b("tick", "space"),
+		Copy:     b("copy", "c"),
+		Open:     b("open", "o"),
+		Help:     b("help", "?"),
+		Quit:     b("quit", "ctrl+c"),
+		Reveal:   b("show/hide", "ctrl+r"),
+		Retry:    b("retry", "r"),
+		// ctrl+y, because letters are text in the paste field.
+		CopyAddress: b("copy address", "ctrl+y"),
+		Paste:       b("paste address", "p"),
+		Simulate:    b("simulate browser", "s"),
+		PickError:   b("error page", "e"),
+		Done:        b("finish", "q"),
+		New:         b("new", "n"),
+		Rotate:      b("rotate", "r"),
+		Reconsent:   b("permissions", "p"),
+		Verify:      b("verify", "v"),
+		Delete:      b("delete", "d"),
+		Presets:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "preset")),
 	}
 }

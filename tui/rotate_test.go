@@ -54,3 +54,21 @@ func TestRotateSurvivesGoingBack(t *testing.T) {
 		t.Fatal("the new secret and a refresh token must be saved")
 	}
 }
+
+// TestAdminConsentLinkCanBeCopied: when Microsoft says an administrator must consent, the
+// admin consent link (too long to copy off the screen whole) is one key away.
+func TestAdminConsentLinkCanBeCopied(t *testing.T) {
+	sim(t, func(a *simulator.App) { a.AdminOnlyScopes = []string{"Directory.Read.All"} })
+	d := readyDraft()
+	d.Scopes = append(d.Scopes, "Directory.Read.All")
+	h := consentAt(t, d, Options{NoBrowser: true, Demo: &Demo{SimulateBrowser: browser()}})
+	h.waitFor("Waiting")
+	h.send("s")
+	h.waitFor("90094")
+	h.send("c")
+	screen := h.waitFor("Copied the admin consent link")
+	if !strings.Contains(screen, "c copy admin consent link") {
+		t.Errorf("the key line does not offer the copy:\n%s", screen)
+	}
+	h.final()
+}

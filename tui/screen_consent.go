@@ -375,6 +375,9 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 			s.paste.Blur()
 			s.state = csBrowser
 			return nil
+		case key.Matches(km, k.CopyAddress) && s.req != nil:
+			// Copying the wrapped address off the screen picks up line breaks; this does not.
+			return c.copyCmd("the sign-in address", s.req.URL)
 		}
 		var cmd tea.Cmd
 		s.paste, cmd = s.paste.Update(km)
@@ -416,6 +419,8 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 			return s.enter(c)
 		case key.Matches(km, k.Open) && s.guide.PortalLink != "":
 			return openCmd(c, s.guide.PortalLink)
+		case key.Matches(km, k.Copy) && needsAdmin(s.guide):
+			return c.copyCmd("the admin consent link", adminConsentURL(c.wiz.Draft))
 		case key.Matches(km, k.PickError):
 			s.state, s.pick, s.pickText = csPick, 0, false
 		}
@@ -549,6 +554,15 @@ func (s *consentScreen) view(c *shared) string {
 }
 
 // adminConsentURL is the link an administrator opens to grant the app's permissions.
+// needsAdmin reports whether the error is one an administrator's consent resolves.
+func needsAdmin(g oauth.Guidance) bool {
+	switch g.Code {
+	case 65001, 90094, 90095:
+		return true
+	}
+	return false
+}
+
 func adminConsentURL(d steps.Draft) string {
 	return oauth.NewClient(d.App(), nil).AdminConsentURL(d.RedirectURI(), "m365creds")
 }
@@ -686,7 +700,7 @@ func (s *consentScreen) bindings(c *shared) []key.Binding {
 		}
 		return b
 	case csPaste:
-		return []key.Binding{k.Next, k.Back}
+		return []key.Binding{k.Next, k.CopyAddress, k.Back}
 	case csDevice:
 		return []key.Binding{k.Copy, k.Open, k.Back}
 	case csDone:
@@ -700,6 +714,9 @@ func (s *consentScreen) bindings(c *shared) []key.Binding {
 		switch {
 		case s.keychain:
 			return []key.Binding{k.Retry, k.Back}
+		}
+		if needsAdmin(s.guide) {
+			return []key.Binding{relabel(k.Copy, "copy admin consent link"), k.Retry, k.Open, k.Back}
 		}
 		next := relabel(k.Next, "try again")
 		if target := c.wiz.BackTarget(s.guide.Step); target != steps.Consent {
