@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
+
+	xterm "github.com/charmbracelet/x/term"
 
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
@@ -125,8 +131,20 @@ func (a *app) runStatus(o *statusOptions, pos []string) error {
 	case len(pos) == 1:
 		a.printDetail(rows[0], now)
 	default:
-		a.printTable(rows, now)
-		fmt.Fprintf(a.stdout, "\nKeychain: %s\n", backend)
+		var table bytes.Buffer
+		printTable(&table, rows, now)
+		if width := a.terminalWidth(); width > 0 && widestLine(table.String()) > width {
+			// A wrapped table is unreadable: give each profile its own block instead.
+			for i, r := range rows {
+				if i > 0 {
+					fmt.Fprintln(a.stdout)
+				}
+				a.printDetail(r, now)
+			}
+		} else {
+			_, _ = a.stdout.Write(table.Bytes())
+			fmt.Fprintf(a.stdout, "\nKeychain: %s\n", backend)
+		}
 	}
 	for _, st := range rows {
 		for _, pr := range st.Problems {
@@ -197,8 +215,29 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (a *app) printTable(rows []profileStatus, now time.Time) {
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+// terminalWidth is the width of the terminal stdout writes to, or 0 when it is not one.
+func (a *app) terminalWidth() int {
+	f, ok := a.stdout.(*os.File)
+	if !ok || !a.isTerminal(a.stdout) {
+		return 0
+	}
+	w, _, err := xterm.GetSize(f.Fd())
+	if err != nil {
+		return 0
+	}
+	return w
+}
+
+func widestLine(s string) int {
+	widest := 0
+	for _, l := range strings.Split(s, "\n") {
+		widest = max(widest, utf8.RuneCountInString(l))
+	}
+	return widest
+}
+
+func printTable(w io.Writer, rows []profileStatus, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROFILE\tACCOUNT\tTENANT\tCLIENT ID\tKIND\tSCOPES GRANTED\tSECRET EXPIRES\tREFRESH TOKEN\tSTATE")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
@@ -255,6 +294,12 @@ func secretText(r profileStatus) string {
 
 func refreshText(r profileStatus, now time.Time, layout string) string {
 	switch {
+	case oauth.Kind(r.Kind) == oauth.KindApp:
+		// App-only profiles get a new token from the secret each time; there is nothing to expire.
+		if r.LastRefresh == nil {
+			return "none (app-only)"
+		}
+		return "none (app-only); last token " + r.LastRefresh.Local().Format(layout)
 	case r.LastRefresh == nil:
 		return "never"
 	case r.RefreshDeadline == nil:

@@ -148,6 +148,14 @@ func TestWizardToSavedProfileThenTokenAndStatus(t *testing.T) {
 		t.Fatalf("status: exit %d\n%s", code, out)
 	}
 
+	// In a terminal narrower than the table, status gives each profile a block instead of
+	// wrapping the table into unreadable lines.
+	st := startTerm(t, w.env, binary(t), "status")
+	st.waitFor(`Client ID:\s+`+simulator.DemoClientID, 10*time.Second)
+	if code := st.exitCode(10 * time.Second); code != 0 {
+		t.Fatalf("status in a terminal: exit %d\n%s", code, st.screen())
+	}
+
 	// The secret and the tokens live only in the keychain.
 	sec := secretsOf(t, w)
 	for _, s := range []string{simulator.DemoSecretValue, sec.refresh, strings.TrimSpace(token)} {
