@@ -497,7 +497,7 @@ func (a *app) savedSummary(p keyring.Profile, backend string) {
 	}
 	if p.Kind != oauth.KindPublic && !p.SecretExpires.IsZero() {
 		a.infof("  Client secret expires %s (%s): run `m365creds rotate %s` before then.",
-			p.SecretExpires.Format(dateFormat), relDays(daysUntil(a.now(), p.SecretExpires)), p.Name)
+			p.SecretExpires.Format(dateFormat), relDays(steps.DaysUntil(a.now(), p.SecretExpires)), p.Name)
 	}
 	a.infof("Next:\n  %-*s  # prints an access token\n  %-*s  # all profiles and their health",
 		len(p.Name)+16, "m365creds token "+p.Name, len(p.Name)+16, "m365creds status")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/steps"
 )
 
 // inactivityLimit is how long Microsoft keeps an unused refresh token valid.
@@ -178,7 +179,7 @@ func assess(p keyring.Profile, now time.Time, backend string) profileStatus {
 	}
 	if !p.SecretExpires.IsZero() && p.Kind != oauth.KindPublic {
 		t := p.SecretExpires
-		days := daysUntil(now, t)
+		days := steps.DaysUntil(now, t)
 		st.SecretExpires, st.SecretDaysLeft = &t, &days
 		switch {
 		case !t.After(now):
@@ -306,7 +307,7 @@ func refreshText(r profileStatus, now time.Time, layout string) string {
 		return "used " + r.LastRefresh.Local().Format(layout)
 	}
 	return fmt.Sprintf("used %s, dies unused %s (%s)", r.LastRefresh.Local().Format(layout),
-		r.RefreshDeadline.Format(dateFormat), relDays(daysUntil(now, *r.RefreshDeadline)))
+		r.RefreshDeadline.Format(dateFormat), relDays(steps.DaysUntil(now, *r.RefreshDeadline)))
 }
 
 func orDash(s string) string {

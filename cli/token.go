@@ -308,7 +308,7 @@ func (a *app) warnSecretExpiry(p keyring.Profile) {
 	if p.Kind == oauth.KindPublic || p.SecretExpires.IsZero() {
 		return
 	}
-	days := daysUntil(a.now(), p.SecretExpires)
+	days := steps.DaysUntil(a.now(), p.SecretExpires)
 	switch {
 	case !p.SecretExpires.After(a.now()):
 		a.warnf("the client secret of profile %q expired on %s. Create a new one and run: m365creds rotate %s",
@@ -320,16 +320,6 @@ func (a *app) warnSecretExpiry(p keyring.Profile) {
 }
 
 const dateFormat = "2006-01-02"
-
-// daysUntil counts calendar days from now to t, as a person reads a date: negative once the
-// day has passed, 0 on the day itself.
-func daysUntil(now, t time.Time) int {
-	y1, m1, d1 := now.In(t.Location()).Date()
-	y2, m2, d2 := t.Date()
-	a := time.Date(y1, m1, d1, 0, 0, 0, 0, time.UTC)
-	b := time.Date(y2, m2, d2, 0, 0, 0, 0, time.UTC)
-	return int(b.Sub(a).Hours() / 24)
-}
 
 // relDays says "in 23 days", "today" or "3 days ago".
 func relDays(days int) string {

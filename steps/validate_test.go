@@ -147,3 +147,20 @@ func TestPermissionRowsAndWarnings(t *testing.T) {
 		}
 	}
 }
+
+func TestDaysUntil(t *testing.T) {
+	now := time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		t    time.Time
+		want int
+	}{
+		{now, 0},
+		{time.Date(2026, 11, 24, 0, 10, 0, 0, time.UTC), 1}, // forty minutes away, but tomorrow
+		{time.Date(2027, 5, 23, 9, 0, 0, 0, time.UTC), 181},
+		{time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC), -3},
+	} {
+		if got := DaysUntil(now, tt.t); got != tt.want {
+			t.Errorf("DaysUntil(%v) = %d, want %d", tt.t, got, tt.want)
+		}
+	}
+}

@@ -1,19 +1,17 @@
 package tui
 
 import (
-	"math"
 	"strconv"
 	"time"
 
 	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/steps"
 )
 
 var zeroTime time.Time
 
-// daysUntil counts whole days from now to t, rounding up so "tomorrow" is 1.
-func daysUntil(c *shared, t time.Time) int {
-	return int(math.Ceil(t.Sub(c.now()).Hours() / 24))
-}
+// daysUntil counts calendar days from now to t, as `status` does.
+func daysUntil(c *shared, t time.Time) int { return steps.DaysUntil(c.now(), t) }
 
 // relDays says when t is, for expiry columns.
 func relDays(c *shared, t time.Time) string {
