@@ -27,11 +27,9 @@ var version string
 // Env is what the commands take from the world around the process. Tests replace parts of it;
 // OSEnv returns the real one.
 type Env struct {
-	// Getenv reads an environment variable.
+	// Getenv reads an environment variable. Only this package reads the environment; what
+	// the packages below need is passed to them.
 	Getenv func(string) string
-	// Setenv changes this process's environment. Only the demo uses it, to point the oauth
-	// package at the built-in simulator.
-	Setenv func(key, value string) error
 	// Service is the keychain service name; empty means "m365creds".
 	Service string
 	// Backend, when set, overrides the --store choice and the platform default (tests use the
@@ -43,13 +41,15 @@ type Env struct {
 	Now func() time.Time
 	// IsTerminal reports whether stdin, stdout or stderr is a terminal; nil asks the OS.
 	IsTerminal func(stream any) bool
-	// OpenBrowser opens the authorize URL; nil means oauth.OpenBrowser ($BROWSER, xdg-open …).
+	// OpenBrowser opens the authorize URL; nil means $BROWSER, else xdg-open, open or rundll32.
 	OpenBrowser func(url string) error
+	// PollUnit shortens the device-code polling interval in tests; zero means real time.
+	PollUnit time.Duration
 }
 
 // OSEnv is the environment of a real run.
 func OSEnv() Env {
-	return Env{Getenv: os.Getenv, Setenv: os.Setenv}
+	return Env{Getenv: os.Getenv}
 }
 
 // app is one run of the program: its streams, its environment and the command being run.
@@ -60,15 +60,15 @@ type app struct {
 	stderr io.Writer
 	env    Env
 	in     *bufio.Reader // stdin, buffered once so successive line reads share it
+	// endpoints replace Microsoft's hosts (M365CREDS_LOGIN_URL, M365CREDS_GRAPH_URL, or the
+	// demo's simulator).
+	endpoints oauth.Endpoints
 }
 
 // Main runs m365creds with args (without the program name) and returns the exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
-	}
-	if env.Setenv == nil {
-		env.Setenv = os.Setenv
 	}
 	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
 	err := a.dispatch(args)
@@ -222,32 +222,15 @@ func (a *app) readSecret(prompt string) (string, error) {
 // test server.
 func (a *app) checkEndpoints(command string) error {
 	if command == "demo" || command == "completion" {
-		return nil // the demo sets its own; completion sends nothing
+		return nil // the demo uses its own simulator; completion sends nothing
 	}
-	if err := oauth.CheckOverrides(); err != nil {
-		return withCode(ExitUsage, err, "Unset the variable, or point it at an https URL.")
+	if err := a.readEndpoints(); err != nil {
+		return err
 	}
-	if list := oauth.Overrides(); len(list) > 0 && a.isTerminal(a.stderr) {
+	if list := a.endpoints.List(); len(list) > 0 && a.isTerminal(a.stderr) {
 		a.warnf("Using other Microsoft endpoints: %s", strings.Join(list, " "))
 	}
 	return nil
-}
-
-// persistBudget bounds a save that must finish even after ctrl+c or SIGTERM.
-const persistBudget = 90 * time.Second
-
-// persist runs a save that follows an answer from Microsoft. It is not cancelled with the
-// command: a rotated refresh token that never reaches the keychain leaves a profile whose
-// stored token may already be used up. It tries twice, because a keychain that timed out once
-// (an unlock prompt, a busy daemon) often answers the second time.
-func (a *app) persist(save func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), persistBudget)
-	defer cancel()
-	err := save(ctx)
-	if err != nil && ctx.Err() == nil {
-		err = save(ctx)
-	}
-	return err
 }
 
 // needTerminal is the error for an interactive command run without a terminal.

@@ -63,8 +63,8 @@ func (a *app) deleteProfile(store *keyring.Store, p keyring.Profile, yes bool) e
 			return withCode(ExitError, errors.New("not deleted: the name did not match"), "")
 		}
 	}
-	if err := store.Delete(a.ctx, p.Name); err != nil {
-		return fmt.Errorf("deleting profile %q: %w", p.Name, err)
+	if err := a.engine(store).Delete(a.ctx, p.Name); err != nil {
+		return err
 	}
 	a.infof("Deleted profile %q. The app registration in the portal is unchanged; delete it there if nothing else uses it.", p.Name)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/keyring"
+	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
 	"github.com/m365creds/m365creds/tui"
@@ -47,12 +48,8 @@ func (a *app) runDemo() error {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
 	defer sim.Close()
-	// The oauth package reads these for every request; only this process, only this command.
-	for _, k := range []string{"M365CREDS_LOGIN_URL", "M365CREDS_GRAPH_URL"} {
-		if err := a.env.Setenv(k, base); err != nil {
-			return err
-		}
-	}
+	// Every call of this run goes to the simulator; the process environment stays as it is.
+	a.endpoints = oauth.Endpoints{Login: base, Graph: base}
 	// The store keeps the demo's config file and items apart by service name.
 	opts := keyring.DefaultOptions()
 	opts.Service = demoService
@@ -73,9 +70,9 @@ func (a *app) runDemo() error {
 		secretValue, secretID = demo.Secrets[0].Value, demo.Secrets[0].ID
 	}
 	res, err := a.runTUI(tui.Options{
-		Mode:  steps.ModeNew,
-		Draft: d,
-		Store: store,
+		Mode:   steps.ModeNew,
+		Draft:  d,
+		Engine: a.engine(store),
 		Demo: &tui.Demo{
 			ClientID: demo.ClientID, TenantID: demo.TenantID,
 			SecretValue: secretValue, SecretID: secretID,

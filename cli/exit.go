@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 )
@@ -84,9 +85,10 @@ func (e *oauthError) Unwrap() error { return e.err }
 // exitCode maps an error to the process exit status. It is the only place that does.
 func exitCode(err error) int {
 	var (
-		ce *codeError
-		se *silentError
-		ue *usageError
+		ce        *codeError
+		se        *silentError
+		ue        *usageError
+		engineErr *creds.Error
 	)
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -99,6 +101,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, tea.ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
+	case errors.As(err, &engineErr):
+		return problemExit(engineErr.Problem)
 	case errors.Is(err, keyring.ErrUnavailable), errors.Is(err, keyring.ErrTimeout):
 		return ExitKeychain
 	}
@@ -139,23 +143,37 @@ func report(w io.Writer, err error) {
 		return
 	}
 	fmt.Fprintf(w, "m365creds: %s\n", oneLine(err.Error()))
-	if errors.As(err, &oe) {
-		g := oauth.Explain(oe.err, oe.app)
-		if g.Title != "" {
-			fmt.Fprintf(w, "  %s\n", g.Title)
-		}
-		if g.Meaning != "" && !strings.Contains(err.Error(), strings.TrimSuffix(g.Meaning, ".")) {
-			fmt.Fprintf(w, "  %s\n", g.Meaning)
-		}
-		if g.Action != "" && (!errors.As(err, &ce) || ce.hint == "") {
-			fmt.Fprintf(w, "  What to do: %s\n", g.Action)
-		}
-		if g.PortalLink != "" {
-			fmt.Fprintf(w, "  Portal: %s\n", g.PortalLink)
-		}
+	hint := ""
+	if errors.As(err, &ce) {
+		hint = ce.hint
 	}
-	if errors.As(err, &ce) && ce.hint != "" {
-		fmt.Fprintf(w, "  %s\n", ce.hint)
+	var engineErr *creds.Error
+	if errors.As(err, &engineErr) {
+		if hint == "" {
+			hint = nextStep(engineErr)
+		}
+		explainTo(w, engineErr.Explain(), err, hint)
+	} else if errors.As(err, &oe) {
+		explainTo(w, oauth.Explain(oe.err, oe.app), err, hint)
+	}
+	if hint != "" {
+		fmt.Fprintf(w, "  %s\n", hint)
+	}
+}
+
+// explainTo prints what Microsoft's answer means, unless the message already says it.
+func explainTo(w io.Writer, g oauth.Guidance, err error, hint string) {
+	if g.Title != "" {
+		fmt.Fprintf(w, "  %s\n", g.Title)
+	}
+	if g.Meaning != "" && !strings.Contains(err.Error(), strings.TrimSuffix(g.Meaning, ".")) {
+		fmt.Fprintf(w, "  %s\n", g.Meaning)
+	}
+	if g.Action != "" && hint == "" {
+		fmt.Fprintf(w, "  What to do: %s\n", g.Action)
+	}
+	if g.PortalLink != "" {
+		fmt.Fprintf(w, "  Portal: %s\n", g.PortalLink)
 	}
 }
 

@@ -1,12 +1,12 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"time"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
@@ -99,80 +99,18 @@ func (a *app) runRotate(o *rotateOptions, pos []string) error {
 	return a.rotateNoInput(store, p, newSecret, expires)
 }
 
-// rotateNoInput checks the new secret with a refresh-token grant and swaps it in only then.
+// rotateNoInput has the engine check the new secret and swap it in only then.
 func (a *app) rotateNoInput(store *keyring.Store, p keyring.Profile, raw string, expires time.Time) error {
-	check := steps.CheckSecret(raw)
-	if check.Err != nil {
-		return withCode(ExitSecret, fmt.Errorf("the new client secret was not accepted: %s", check.Err),
-			"Nothing was changed: the old secret is still saved.")
-	}
-	for _, w := range check.Warnings {
+	a.infof("Checking the new secret with Microsoft…")
+	res, err := a.engine(store).Rotate(a.ctx, creds.RotateRequest{Profile: p, NewSecret: raw, Expires: expires})
+	for _, w := range res.Warnings {
 		a.warnf("%s", w)
 	}
-	unlock, err := store.Lock(a.ctx, p.Name)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	sec, err := store.Secrets(a.ctx, p.Name)
-	if err != nil {
-		return err
-	}
-	if check.Value == sec.ClientSecret {
-		return usagef("rotate", "this is the secret profile %q already uses: create a new secret in the portal and pipe that one", p.Name)
-	}
-	app := appFor(p, check.Value)
-	c := a.client(app)
-	a.infof("Checking the new secret with Microsoft…")
-	var tok *oauth.Token
-	if p.Kind == oauth.KindApp {
-		tok, err = c.ClientCredentials(a.ctx)
-	} else {
-		if sec.RefreshToken == "" {
-			return withCode(ExitConsent, fmt.Errorf("profile %q has no refresh token to check the new secret with", p.Name),
-				fmt.Sprintf("Sign in again instead: m365creds setup --profile %s", p.Name))
-		}
-		tok, err = c.Refresh(a.ctx, sec.RefreshToken, defaultScopes(p))
-	}
-	if err != nil {
-		return rotateFailure(p, app, err)
-	}
-	now := a.now()
-	oldExpires := p.SecretExpires
-	np := p
-	np.SecretExpires = expires
-	np.Updated = now
-	np.LastRefresh = now
-	if len(tok.Scopes) > 0 && p.Kind != oauth.KindApp {
-		np.GrantedScopes = tok.Scopes
-	}
-	ns := sec
-	ns.ClientSecret = check.Value
-	if tok.RefreshToken != "" {
-		ns.RefreshToken = tok.RefreshToken
-	}
-	ns.AccessToken, ns.AccessExpiry, ns.AccessScopes = tok.AccessToken, tok.Expiry, tok.Scopes
-	if err := a.persist(func(ctx context.Context) error { return store.Save(ctx, np, ns) }); err != nil {
-		return fmt.Errorf("saving the new secret of profile %q (the old one is still in place): %w", p.Name, err)
-	}
-	a.rotatedNotice(np, oldExpires)
+	a.rotatedNotice(res.Profile, res.OldExpires)
 	return nil
-}
-
-// rotateFailure explains why the new secret was not swapped in.
-func rotateFailure(p keyring.Profile, app oauth.App, err error) error {
-	oe := &oauthError{doing: "checking the new client secret", app: app, err: err}
-	kept := "Nothing was changed: the old secret is still saved and keeps working until it expires."
-	switch oauth.Classify(err) {
-	case oauth.ClassSecret:
-		return withCode(ExitSecret, oe, "Microsoft rejected the new secret. Copy the Value (not the Secret ID) of the secret you just created.\n  "+kept)
-	case oauth.ClassConsent:
-		return withCode(ExitConsent, oe, fmt.Sprintf("The saved sign-in no longer works, so the new secret could not be checked. Sign in again: m365creds setup --profile %s\n  %s", p.Name, kept))
-	case oauth.ClassNetwork:
-		return withCode(ExitNetwork, oe, "Microsoft could not be reached. "+kept)
-	case oauth.ClassOther:
-	}
-	return withCode(ExitError, oe, kept)
 }
 
 // rotatedNotice tells the user the swap is done and which old secret to delete.

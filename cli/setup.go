@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
 	"github.com/m365creds/m365creds/assets"
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
@@ -202,7 +199,7 @@ func (a *app) setupDraft(o *setupOptions) (steps.Draft, error) {
 		}
 	}
 	if d.Flow == oauth.FlowApp {
-		d.Scopes = []string{strings.TrimRight(oauth.HostsFor(d.Cloud).GraphResource, "/") + "/.default"}
+		d.Scopes = []string{creds.GraphDefault(d.Cloud)}
 	}
 	return d, nil
 }
@@ -249,65 +246,92 @@ func (a *app) setupNoInput(o *setupOptions, d steps.Draft) error {
 		return err
 	}
 	a.storeWarning(o.store)
-	if err := store.Probe(a.ctx); err != nil {
-		return fmt.Errorf("the keychain does not work, so nothing would be saved: %w", err)
-	}
-	var created time.Time
-	if old, err := store.Profile(d.Profile); err == nil {
-		created = old.Created
+	if _, err := store.Profile(d.Profile); err == nil {
 		a.infof("Profile %q exists; it is replaced only if this sign-in succeeds.", d.Profile)
 	}
-
-	if d.NeedsSecret() && !isSharedTenant(d.Authority()) {
-		a.infof("Checking the client secret with Microsoft (one client-credentials request)…")
-		if err := a.client(d.App()).CheckSecret(a.ctx); err != nil && !errors.Is(err, oauth.ErrCheckSkipped) {
-			return &oauthError{doing: "checking the client secret", app: d.App(), err: err}
-		}
+	engine := a.engine(store)
+	req := creds.ConsentRequest{Draft: d, NoBrowser: o.noBrowser, Events: a.printConsentEvent(o.noBrowser)}
+	if d.Flow == oauth.FlowPaste {
+		req.Pasted = a.pastedLines()
 	}
-
-	ctx, cancel := context.WithTimeout(a.ctx, consentTimeout)
-	defer cancel()
-	var tok *oauth.Token
-	switch d.Flow {
-	case oauth.FlowBrowser:
-		tok, err = a.browserFlow(ctx, &d, o.noBrowser)
-	case oauth.FlowPaste:
-		tok, err = a.pasteFlow(ctx, &d, o.noBrowser)
-	case oauth.FlowDevice:
-		tok, err = a.deviceFlow(ctx, &d)
-	case oauth.FlowApp:
-		tok, err = a.appFlow(ctx, &d)
-	default:
-		return usagef("setup", "--flow: unknown flow %q", d.Flow)
-	}
+	res, err := engine.Consent(a.ctx, req)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && a.ctx.Err() == nil {
-			return withCode(ExitError, fmt.Errorf("sign-in did not finish within %s", consentTimeout), "Run setup again when you are ready to sign in.")
-		}
 		return err
 	}
-	d.Token = tok
+	d.Port = max(res.Port, d.Port)
+	d.Token, d.User = res.Token, res.User
 	if d.Flow != oauth.FlowApp {
-		user, err := a.client(d.App()).Me(a.ctx, tok.AccessToken)
-		if err != nil {
-			a.warnf("could not read the signed-in account from Microsoft Graph /me (it needs User.Read): %s", oneLine(err.Error()))
-		} else {
-			d.User = user
+		if res.MeErr != nil {
+			a.warnf("could not read the signed-in account from Microsoft Graph /me (it needs User.Read): %s", oneLine(res.MeErr.Error()))
 		}
-		if missing := oauth.MissingScopes(d.RequestScopes(), tok.Scopes); len(missing) > 0 {
-			a.warnf("not granted: %s. An administrator may have to grant them (API permissions > Grant admin consent); then run setup again.", strings.Join(missing, ", "))
+		if len(res.Missing) > 0 {
+			a.warnf("not granted: %s. An administrator may have to grant them (API permissions > Grant admin consent); then run setup again.", strings.Join(res.Missing, ", "))
 		}
 	}
-	now := a.now()
-	p := d.ToProfile(now)
-	if !created.IsZero() {
-		p.Created = created
-	}
-	if err := store.Save(a.ctx, p, d.ToSecrets()); err != nil {
-		return fmt.Errorf("saving profile %q: %w", p.Name, err)
+	p, err := engine.Save(a.ctx, d)
+	if err != nil {
+		return err
 	}
 	a.savedSummary(p, store.BackendName())
 	return nil
+}
+
+// printConsentEvent tells the person at the other end of stderr what the consent plan is doing.
+func (a *app) printConsentEvent(noBrowser bool) func(creds.Event) {
+	return func(ev creds.Event) {
+		switch ev := ev.(type) {
+		case creds.CheckingKeychain:
+		case creds.CheckingSecret:
+			a.infof("Checking the client secret with Microsoft (one client-credentials request)…")
+		case creds.SignInReady:
+			if ev.BusyPort != 0 {
+				a.infof("Port %d is busy, so the redirect comes to port %d instead (%s). Microsoft ignores the port of localhost redirect URIs, so the registered address still matches.",
+					ev.BusyPort, ev.Port, ev.RedirectURI)
+			}
+			a.infof("Sign in at this address:\n\n  %s\n", ev.URL)
+			if ev.Tunnel != "" {
+				a.infof("This is a remote shell: to sign in with a browser on your own machine, forward the port first (replace what is in capitals if shown):\n  %s", ev.Tunnel)
+			}
+			if ev.OpenErr != nil && !noBrowser {
+				a.infof("Could not open a browser (%s): open the address above yourself.", oneLine(ev.OpenErr.Error()))
+			}
+			if ev.PasteFirst {
+				a.infof("After signing in, the browser ends on %s… and shows that it cannot connect: that is expected.\nCopy the whole address from the address bar, paste it here and press enter:", ev.RedirectURI)
+				return
+			}
+			a.infof("Waiting for the sign-in to finish in the browser (until %s; ctrl+c cancels)…", ev.Deadline.Local().Format("15:04"))
+		case creds.PasteRejected:
+			a.infof("That is not the redirect address (%s). Paste the whole address from the browser's address bar:", oneLine(ev.Err.Error()))
+		case creds.DeviceCodeReady:
+			a.infof("To sign in, open %s on any device and enter the code:\n\n  %s\n", ev.VerificationURI, ev.UserCode)
+			a.infof("Waiting for the sign-in (the code expires at %s)…", ev.Deadline.Local().Format("15:04"))
+		case creds.Redeeming:
+			a.infof("Signed in.")
+		case creds.GettingAppToken:
+			a.infof("Application permissions need an administrator's consent once. If that has not happened yet, an administrator opens:\n\n  %s\n\n(or presses Grant admin consent under API permissions in the portal).", ev.AdminConsentURL)
+		case creds.ReadingAccount:
+		}
+	}
+}
+
+// pastedLines feeds the lines of stdin to the paste flow. Stdin ending closes the channel.
+func (a *app) pastedLines() <-chan string {
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		for {
+			line, err := a.readLine()
+			if err != nil {
+				return
+			}
+			select {
+			case lines <- line:
+			case <-a.ctx.Done():
+				return
+			}
+		}
+	}()
+	return lines
 }
 
 func setupFieldError(err error) error {
@@ -330,156 +354,9 @@ func isSharedTenant(t string) bool {
 }
 
 func (a *app) storeWarning(store string) {
-	if store == string(keyring.BackendFile) || a.env.Backend == keyring.BackendFile {
+	if store == string(keyring.BackendFile) {
 		a.warnf("--store file keeps the client secret and tokens in a PLAIN-TEXT file (mode 0600) under the config directory. Anyone who can read your files can use them.")
 	}
-}
-
-// showAuthURL prints the sign-in address and opens it unless told not to.
-func (a *app) showAuthURL(url string, noBrowser bool, port int) {
-	a.infof("Sign in at this address:\n\n  %s\n", url)
-	if oauth.RemoteShell() && port > 0 {
-		a.infof("This is a remote shell: to sign in with a browser on your own machine, forward the port first:\n  %s", oauth.SSHTunnelHint(port))
-	}
-	if noBrowser {
-		return
-	}
-	open := a.env.OpenBrowser
-	if open == nil {
-		open = oauth.OpenBrowser
-	}
-	if err := open(url); err != nil {
-		a.infof("Could not open a browser (%s): open the address above yourself.", oneLine(err.Error()))
-	}
-}
-
-// browserFlow signs in through a loopback listener that receives the redirect.
-func (a *app) browserFlow(ctx context.Context, d *steps.Draft, noBrowser bool) (*oauth.Token, error) {
-	lb, err := oauth.ListenLoopback(d.Port)
-	var inUse *oauth.PortInUseError
-	if errors.As(err, &inUse) {
-		if lb, err = oauth.ListenLoopback(0); err == nil {
-			a.warnf("port %d is busy, so the redirect comes to port %d instead (%s). If Microsoft answers AADSTS50011, free port %d or register this address too.",
-				inUse.Port, lb.Port(), lb.RedirectURI(), inUse.Port)
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("starting the local listener for the sign-in redirect: %w", err)
-	}
-	defer lb.Close()
-	d.Port = lb.Port()
-	app := d.App()
-	c := a.client(app)
-	req, err := c.NewAuthRequest(d.RequestScopes(), lb.RedirectURI())
-	if err != nil {
-		return nil, err
-	}
-	lb.Expect(req.State)
-	a.showAuthURL(req.URL, noBrowser, lb.Port())
-	a.infof("Waiting for the sign-in to finish in the browser (up to %s; ctrl+c cancels)…", consentTimeout)
-	cb, err := lb.Wait(ctx)
-	if err != nil {
-		return nil, a.consentError(app, err)
-	}
-	return a.finishCode(ctx, c, app, req, cb)
-}
-
-// pasteFlow signs in without a listener: the user pastes the address the browser ended on.
-func (a *app) pasteFlow(ctx context.Context, d *steps.Draft, noBrowser bool) (*oauth.Token, error) {
-	app := d.App()
-	c := a.client(app)
-	req, err := c.NewAuthRequest(d.RequestScopes(), d.RedirectURI())
-	if err != nil {
-		return nil, err
-	}
-	a.showAuthURL(req.URL, noBrowser, 0)
-	a.infof("After signing in, the browser ends on %s… and shows that it cannot connect: that is expected.\nCopy the whole address from the address bar, paste it here and press enter:", d.RedirectURI())
-	type lineResult struct {
-		line string
-		err  error
-	}
-	got := make(chan lineResult, 1)
-	go func() {
-		line, err := a.readLine()
-		got <- lineResult{line, err}
-	}()
-	var line string
-	select {
-	case r := <-got:
-		if errors.Is(r.err, io.EOF) {
-			return nil, usagef("setup", "stdin ended before the pasted redirect address (--flow paste reads it from the line after the secret)")
-		}
-		if r.err != nil {
-			return nil, r.err
-		}
-		line = r.line
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	cb, err := oauth.ParseRedirect(line)
-	if err != nil {
-		return nil, withCode(ExitError, fmt.Errorf("the pasted text is not the redirect address: %w", err),
-			"Paste the whole address from the browser's address bar; it starts with "+d.RedirectURI())
-	}
-	return a.finishCode(ctx, c, app, req, cb)
-}
-
-// finishCode checks the redirect against the request and redeems the code.
-func (a *app) finishCode(ctx context.Context, c *oauth.Client, app oauth.App, req *oauth.AuthRequest, cb oauth.Callback) (*oauth.Token, error) {
-	code, err := req.CodeFrom(cb)
-	if err != nil {
-		return nil, a.consentError(app, err)
-	}
-	tok, err := c.Exchange(ctx, req, code)
-	if err != nil {
-		return nil, &oauthError{doing: "redeeming the sign-in code", app: app, err: err}
-	}
-	a.infof("Signed in.")
-	return tok, nil
-}
-
-func (a *app) consentError(app oauth.App, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return &oauthError{doing: "signing in", app: app, err: err}
-}
-
-// deviceFlow signs in with a code typed on any device; public clients only.
-func (a *app) deviceFlow(ctx context.Context, d *steps.Draft) (*oauth.Token, error) {
-	app := d.App()
-	c := a.client(app)
-	dc, err := c.StartDevice(ctx, d.RequestScopes())
-	if err != nil {
-		return nil, &oauthError{doing: "starting the device-code sign-in", app: app, err: err}
-	}
-	a.infof("To sign in, open %s on any device and enter the code:\n\n  %s\n", dc.VerificationURI, dc.UserCode)
-	a.infof("Waiting for the sign-in (the code expires at %s)…", dc.Expiry.Local().Format("15:04"))
-	tok, err := c.PollDevice(ctx, dc)
-	if err != nil {
-		return nil, a.consentError(app, err)
-	}
-	a.infof("Signed in.")
-	return tok, nil
-}
-
-// appFlow gets an app-only token; the application permissions need an administrator's consent once.
-func (a *app) appFlow(ctx context.Context, d *steps.Draft) (*oauth.Token, error) {
-	app := d.App()
-	c := a.client(app)
-	a.infof("Application permissions need an administrator's consent once. If that has not happened yet, an administrator opens:\n\n  %s\n\n(or presses Grant admin consent under API permissions in the portal).", c.AdminConsentURL(d.RedirectURI(), randomState()))
-	tok, err := c.ClientCredentials(ctx)
-	if err != nil {
-		return nil, &oauthError{doing: "getting an app-only token", app: app, err: err}
-	}
-	a.infof("Got an app-only token.")
-	return tok, nil
-}
-
-func randomState() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // savedSummary tells the user what was saved and what to run next.

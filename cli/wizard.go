@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,7 +30,7 @@ func (a *app) runHome() error {
 	if err != nil {
 		return err
 	}
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Store: store, Profiles: list})
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Engine: a.engine(store), Profiles: list})
 	if err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func (a *app) homeAction(store *keyring.Store, res tui.Result) error {
 			a.wizardDone(store, res, time.Time{})
 			return nil
 		}
-		res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Store: store})
+		res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Engine: a.engine(store)})
 		if err != nil {
 			return err
 		}
@@ -70,7 +71,7 @@ func (a *app) homeAction(store *keyring.Store, res tui.Result) error {
 		if err != nil {
 			return err
 		}
-		res, err := a.runTUI(tui.Options{Mode: steps.ModeReconsent, Draft: steps.FromProfile(p, sec), Store: store})
+		res, err := a.runTUI(tui.Options{Mode: steps.ModeReconsent, Draft: steps.FromProfile(p, sec), Engine: a.engine(store)})
 		if err != nil {
 			return err
 		}
@@ -106,12 +107,10 @@ func (a *app) wizardDone(store *keyring.Store, res tui.Result, oldSecretExpires 
 // runTUI runs the full-screen wizard on the terminal. It draws on stdout, which the caller
 // has checked is a terminal; nothing else is written there.
 func (a *app) runTUI(opts tui.Options) (tui.Result, error) {
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = a.env.HTTPClient
-	}
 	if opts.Now == nil {
 		opts.Now = a.env.Now
 	}
+	opts.NoColor = a.env.Getenv("NO_COLOR") != ""
 	return tui.Run(a.ctx, opts, a.stdin, a.stdout)
 }
 
@@ -132,7 +131,7 @@ func (a *app) setupWizard(o *setupOptions, d steps.Draft) error {
 		return err
 	}
 	a.storeWarning(o.store)
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Store: store, NoBrowser: o.noBrowser})
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), NoBrowser: o.noBrowser})
 	if err != nil {
 		return err
 	}
@@ -142,6 +141,10 @@ func (a *app) setupWizard(o *setupOptions, d steps.Draft) error {
 // rotateWizard is rotate without --no-input: the wizard at the secret step.
 func (a *app) rotateWizard(store *keyring.Store, p keyring.Profile, newSecret string, expires time.Time) error {
 	sec, err := store.Secrets(a.ctx, p.Name)
+	if errors.Is(err, keyring.ErrLostSecret) {
+		// Rotation is how a lost secret is replaced: the rest of the profile is still there.
+		sec, err = store.SecretsWithout(a.ctx, p.Name, keyring.ItemClientSecret)
+	}
 	if err != nil {
 		return err
 	}
@@ -157,7 +160,7 @@ func (a *app) rotateWizard(store *keyring.Store, p keyring.Profile, newSecret st
 	if !expires.IsZero() {
 		d.SecretExpires = expires
 	}
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeRotate, Draft: d, Store: store})
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeRotate, Draft: d, Engine: a.engine(store)})
 	if err != nil {
 		return err
 	}

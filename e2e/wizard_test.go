@@ -414,7 +414,7 @@ func TestRotateWizard(t *testing.T) {
 	tm.waitFor(`Add a new client secret`, 10*time.Second)
 	tm.paste(newSecret)
 	tm.keys("Enter")
-	tm.waitFor(`Press enter to save`, 15*time.Second)
+	tm.waitFor(`The new secret works`, 15*time.Second)
 	tm.keys("Enter")
 	screen := tm.waitFor(`OLD secret`, 10*time.Second)
 	if !strings.Contains(screen, "Credentials") {

@@ -51,6 +51,11 @@ const DefaultHTTPTimeout = 30 * time.Second
 // client is given, the Origin header is removed from every request: Entra refuses confidential
 // clients that send one (AADSTS9002326).
 func NewClient(app App, hc *http.Client) *Client {
+	return NewClientAt(app, hc, Endpoints{})
+}
+
+// NewClientAt is NewClient with the sign-in and Graph hosts replaced by ep (the simulator).
+func NewClientAt(app App, hc *http.Client, ep Endpoints) *Client {
 	var base http.Client
 	if hc != nil {
 		base = *hc
@@ -65,7 +70,7 @@ func NewClient(app App, hc *http.Client) *Client {
 	if strings.TrimSpace(app.Tenant) == "" {
 		app.Tenant = "organizations"
 	}
-	return &Client{app: app, hc: &base, hosts: HostsFor(app.Cloud), pollUnit: time.Second}
+	return &Client{app: app, hc: &base, hosts: HostsFor(app.Cloud).With(ep), pollUnit: time.Second}
 }
 
 // noOrigin strips the Origin header; see NewClient.
@@ -88,6 +93,10 @@ func (t noOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // App returns the app the client was made for.
 func (c *Client) App() App { return c.app }
+
+// SetPollUnit changes the length of one "second" of the device-code interval, so tests can
+// run polling, slow_down and expiry in milliseconds against the simulator.
+func (c *Client) SetPollUnit(d time.Duration) { c.pollUnit = d }
 
 // Hosts returns the hosts the client talks to.
 func (c *Client) Hosts() Hosts { return c.hosts }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 )
 
@@ -54,68 +53,89 @@ type Hosts struct {
 	Graph  string // Microsoft Graph API calls
 	Portal string // Azure portal, for deep links
 	// GraphResource is Microsoft's resource identifier for Graph in this cloud. Scopes are
-	// built from it, so unlike Graph it is never replaced by M365CREDS_GRAPH_URL.
+	// built from it, so unlike Graph it is never replaced by Endpoints.
 	GraphResource string
 }
 
-// Environment variables that point the package at other servers (the simulator, a proxy).
+// Environment variables that point m365creds at other servers (the simulator, a proxy). Only
+// the command line reads them; the package takes the values as Endpoints.
 const (
 	EnvLoginURL = "M365CREDS_LOGIN_URL"
 	EnvGraphURL = "M365CREDS_GRAPH_URL"
 )
 
-// HostsFor returns the hosts of a cloud, with M365CREDS_LOGIN_URL and M365CREDS_GRAPH_URL
-// applied when set.
-func HostsFor(c Cloud) Hosts {
-	var h Hosts
-	switch c {
-	case USGov:
-		h = Hosts{Login: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us",
-			Portal: "https://portal.azure.us", GraphResource: "https://graph.microsoft.us"}
-	case China:
-		h = Hosts{Login: "https://login.partner.microsoftonline.cn", Graph: "https://microsoftgraph.chinacloudapi.cn",
-			Portal: "https://portal.azure.cn", GraphResource: "https://microsoftgraph.chinacloudapi.cn"}
-	default:
-		h = Hosts{Login: "https://login.microsoftonline.com", Graph: "https://graph.microsoft.com",
-			Portal: "https://portal.azure.com", GraphResource: "https://graph.microsoft.com"}
-	}
-	if v := strings.TrimSpace(os.Getenv(EnvLoginURL)); v != "" {
-		h.Login = strings.TrimRight(v, "/")
-	}
-	if v := strings.TrimSpace(os.Getenv(EnvGraphURL)); v != "" {
-		h.Graph = strings.TrimRight(v, "/")
-	}
-	return h
+// Endpoints replace a cloud's sign-in and Graph hosts, for the simulator or a private
+// deployment. The zero value keeps Microsoft's hosts.
+type Endpoints struct {
+	Login string // replaces Hosts.Login
+	Graph string // replaces Hosts.Graph
 }
 
-// Overrides lists the endpoint variables in effect, as "NAME=value", for a warning.
-func Overrides() []string {
+// IsZero reports whether no host is replaced.
+func (e Endpoints) IsZero() bool { return e.Login == "" && e.Graph == "" }
+
+// List names the replacements in effect as "NAME=value", for a warning.
+func (e Endpoints) List() []string {
 	var out []string
-	for _, name := range []string{EnvLoginURL, EnvGraphURL} {
-		if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-			out = append(out, name+"="+v)
-		}
+	if e.Login != "" {
+		out = append(out, EnvLoginURL+"="+e.Login)
+	}
+	if e.Graph != "" {
+		out = append(out, EnvGraphURL+"="+e.Graph)
 	}
 	return out
 }
 
-// CheckOverrides refuses endpoint variables that would send credentials where they must not
-// go: anything but an http(s) URL, and plain http to anywhere but this machine.
-func CheckOverrides() error {
-	for _, name := range []string{EnvLoginURL, EnvGraphURL} {
-		v := strings.TrimSpace(os.Getenv(name))
+// ParseEndpoints checks the two replacement URLs (either may be empty) and refuses those that
+// would send credentials where they must not go: anything but an http(s) URL, and plain http to
+// anywhere but this machine.
+func ParseEndpoints(login, graph string) (Endpoints, error) {
+	var e Endpoints
+	for _, f := range []struct {
+		name, value string
+		dst         *string
+	}{{EnvLoginURL, login, &e.Login}, {EnvGraphURL, graph, &e.Graph}} {
+		v := strings.TrimSpace(f.value)
 		if v == "" {
 			continue
 		}
 		u, err := url.Parse(v)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return fmt.Errorf("%s=%q is not an http(s) URL", name, v)
+			return Endpoints{}, fmt.Errorf("%s=%q is not an http(s) URL", f.name, v)
 		}
 		if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-			return fmt.Errorf("%s=%q would send credentials unencrypted: plain http is allowed only to this machine (localhost, 127.0.0.1); use https", name, v)
+			return Endpoints{}, fmt.Errorf("%s=%q would send credentials unencrypted: plain http is allowed only to this machine (localhost, 127.0.0.1); use https", f.name, v)
 		}
+		*f.dst = strings.TrimRight(v, "/")
 	}
-	return nil
+	return e, nil
+}
+
+// HostsFor returns Microsoft's hosts for a cloud.
+func HostsFor(c Cloud) Hosts {
+	switch c {
+	case USGov:
+		return Hosts{Login: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us",
+			Portal: "https://portal.azure.us", GraphResource: "https://graph.microsoft.us"}
+	case China:
+		return Hosts{Login: "https://login.partner.microsoftonline.cn", Graph: "https://microsoftgraph.chinacloudapi.cn",
+			Portal: "https://portal.azure.cn", GraphResource: "https://microsoftgraph.chinacloudapi.cn"}
+	default:
+		return Hosts{Login: "https://login.microsoftonline.com", Graph: "https://graph.microsoft.com",
+			Portal: "https://portal.azure.com", GraphResource: "https://graph.microsoft.com"}
+	}
+}
+
+// With applies endpoint replacements. GraphResource stays: scopes name Microsoft's resource
+// whichever server answers.
+func (h Hosts) With(e Endpoints) Hosts {
+	if e.Login != "" {
+		h.Login = e.Login
+	}
+	if e.Graph != "" {
+		h.Graph = e.Graph
+	}
+	return h
 }
 
 func isLoopbackHost(h string) bool {

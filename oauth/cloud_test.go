@@ -6,8 +6,7 @@ import (
 )
 
 func TestHostsFor(t *testing.T) {
-	t.Setenv(EnvLoginURL, "")
-	t.Setenv(EnvGraphURL, "")
+	t.Parallel()
 	cases := map[Cloud][3]string{
 		Global: {"https://login.microsoftonline.com", "https://graph.microsoft.com", "https://portal.azure.com"},
 		USGov:  {"https://login.microsoftonline.us", "https://graph.microsoft.us", "https://portal.azure.us"},
@@ -19,18 +18,20 @@ func TestHostsFor(t *testing.T) {
 			t.Errorf("%s: %+v", c, h)
 		}
 	}
-	t.Setenv(EnvLoginURL, "http://127.0.0.1:9999/")
-	t.Setenv(EnvGraphURL, " http://127.0.0.1:9998 ")
-	h := HostsFor(USGov)
+	ep, err := ParseEndpoints("http://127.0.0.1:9999/", " http://127.0.0.1:9998 ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := HostsFor(USGov).With(ep)
 	if h.Login != "http://127.0.0.1:9999" || h.Graph != "http://127.0.0.1:9998" || h.GraphResource != "https://graph.microsoft.us" {
 		t.Errorf("overrides: %+v", h)
 	}
-	c := NewClient(App{Cloud: Global, Tenant: "contoso.onmicrosoft.com", ClientID: "id"}, nil)
+	c := NewClientAt(App{Cloud: Global, Tenant: "contoso.onmicrosoft.com", ClientID: "id"}, nil, ep)
 	if c.TokenURL() != "http://127.0.0.1:9999/contoso.onmicrosoft.com/oauth2/v2.0/token" ||
 		c.DeviceCodeURL() != "http://127.0.0.1:9999/contoso.onmicrosoft.com/oauth2/v2.0/devicecode" {
 		t.Errorf("endpoints %s %s", c.TokenURL(), c.DeviceCodeURL())
 	}
-	if NewClient(App{ClientID: "id"}, nil).AuthorizeURL() != "http://127.0.0.1:9999/organizations/oauth2/v2.0/authorize" {
+	if NewClientAt(App{ClientID: "id"}, nil, ep).AuthorizeURL() != "http://127.0.0.1:9999/organizations/oauth2/v2.0/authorize" {
 		t.Error("empty tenant should use organizations")
 	}
 }
@@ -94,7 +95,7 @@ func TestAudience(t *testing.T) {
 }
 
 func TestPortalLinks(t *testing.T) {
-	t.Setenv(EnvLoginURL, "")
+	t.Parallel()
 	l := PortalLinks(Global, testClientID)
 	for name, link := range map[string]string{"Overview": l.Overview, "Authentication": l.Authentication, "Credentials": l.Credentials, "CallAnAPI": l.APIPermissions} {
 		if !strings.HasPrefix(link, "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/"+name+"/appId/"+testClientID) {
@@ -139,7 +140,8 @@ func TestMissingScopes(t *testing.T) {
 	}
 }
 
-func TestCheckOverrides(t *testing.T) {
+func TestParseEndpoints(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		login, graph string
 		ok           bool
@@ -154,15 +156,15 @@ func TestCheckOverrides(t *testing.T) {
 		{"login.example.net", "", false},
 	}
 	for _, tt := range tests {
-		t.Setenv(EnvLoginURL, tt.login)
-		t.Setenv(EnvGraphURL, tt.graph)
-		if err := CheckOverrides(); (err == nil) != tt.ok {
+		if _, err := ParseEndpoints(tt.login, tt.graph); (err == nil) != tt.ok {
 			t.Errorf("login %q graph %q: err = %v, want ok %v", tt.login, tt.graph, err, tt.ok)
 		}
 	}
-	t.Setenv(EnvLoginURL, "https://login.example.net")
-	t.Setenv(EnvGraphURL, "")
-	if got := Overrides(); len(got) != 1 || got[0] != EnvLoginURL+"=https://login.example.net" {
-		t.Errorf("Overrides() = %v", got)
+	ep, _ := ParseEndpoints("https://login.example.net", "")
+	if got := ep.List(); len(got) != 1 || got[0] != EnvLoginURL+"=https://login.example.net" {
+		t.Errorf("List() = %v", got)
+	}
+	if !(Endpoints{}).IsZero() || ep.IsZero() {
+		t.Error("IsZero")
 	}
 }

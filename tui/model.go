@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/steps"
 )
 
@@ -48,7 +47,7 @@ type shared struct {
 	fieldErr *steps.FieldError // from the last refused Next
 	status   string            // one-line notice ("Copied …")
 	ctx      context.Context   // cancelled when the program ends
-	http     *http.Client
+	rotated  *creds.Rotated    // set once the consent step has swapped in a new secret
 	// nav is the navigation a screen asked for during this update. The root carries it out
 	// before the next message, so keys typed right after enter reach the new screen.
 	nav tea.Msg
@@ -62,6 +61,13 @@ func (c *shared) back() tea.Cmd { c.nav = backMsg{}; return nil }
 
 // jumpTo asks the root to go to an earlier step (after an error that names one).
 func (c *shared) jumpTo(id steps.ID) tea.Cmd { c.nav = jumpMsg{id}; return nil }
+
+func (c *shared) consentTimeout() time.Duration {
+	if c.opts.ConsentTimeout > 0 {
+		return c.opts.ConsentTimeout
+	}
+	return creds.DefaultConsentTimeout
+}
 
 func (c *shared) now() time.Time {
 	if c.opts.Now != nil {
@@ -123,18 +129,14 @@ type state struct {
 // New builds the wizard for opts.
 func New(opts Options) Model {
 	ctx, cancel := context.WithCancel(context.Background())
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: oauth.DefaultHTTPTimeout}
-	}
 	d := opts.Draft
 	if d.Port == 0 {
 		d.Port = steps.DefaultPort
 	}
 	s := &state{
 		c: shared{
-			wiz: steps.New(opts.Mode, d), opts: opts, st: NewStyles(true), keys: DefaultKeyMap(),
-			width: 80, height: 24, ctx: ctx, http: hc,
+			wiz: steps.New(opts.Mode, d), opts: opts, st: NewStyles(true, opts.NoColor), keys: DefaultKeyMap(),
+			width: 80, height: 24, ctx: ctx,
 		},
 		help:   help.New(),
 		cancel: cancel,
@@ -166,14 +168,10 @@ func (m Model) navBindings() []key.Binding {
 	return []key.Binding{m.s.c.keys.Next, m.s.c.keys.Back}
 }
 
-// stopAll ends every background task (listener, polling) the screens started. It runs after
-// the program has ended, so nothing else touches the screens any more.
+// stopAll ends every background task (listener, polling) the screens started: they all run
+// under the model's context.
 func (m Model) stopAll() {
 	m.s.cancel()
-	if cs, ok := m.s.screens[steps.Consent].(*consentScreen); ok && cs.lb != nil {
-		_ = cs.lb.Close()
-		cs.lb = nil
-	}
 }
 
 // Init asks for the terminal's background colour and size and enters the first screen.
@@ -234,7 +232,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		s.layout()
 		return m, nil
 	case tea.BackgroundColorMsg:
-		s.c.st = NewStyles(msg.IsDark())
+		s.c.st = NewStyles(msg.IsDark(), s.c.opts.NoColor)
 		s.help.Styles = help.DefaultStyles(msg.IsDark())
 		return m, nil
 	case statusMsg:

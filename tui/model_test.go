@@ -167,8 +167,8 @@ func BenchmarkPermissionsKeystroke(b *testing.B) {
 // TestNoColor: with NO_COLOR set, the styles carry no colour, only bold, underline and
 // reverse, so selection stays visible.
 func TestNoColor(t *testing.T) {
-	t.Setenv("NO_COLOR", "1")
-	st := NewStyles(true)
+	t.Parallel()
+	st := NewStyles(true, true)
 	for name, s := range map[string]lipgloss.Style{"title": st.Title, "selected": st.Selected, "error": st.Error, "banner": st.Banner} {
 		if _, ok := s.GetForeground().(lipgloss.NoColor); !ok {
 			t.Errorf("%s has a foreground colour under NO_COLOR", name)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
 )
@@ -12,15 +13,15 @@ import (
 const rotatedSecret = "abc8Q~NEWNEWNEWNEWNEWNEWNEWNEWNEWNEWNEWN"
 
 // TestRotateSurvivesGoingBack proves a new secret, goes back to the secret step and proves it
-// again. Microsoft rotates the refresh token on every use (the simulator strictly so), so the
-// token the first proof received must already be in the keychain for the second to work.
+// again. The first proof swaps the secret in at once (with the refresh token it received), so
+// the second proves the same secret again and saves what changed.
 func TestRotateSurvivesGoingBack(t *testing.T) {
 	sim(t, func(a *simulator.App) {
 		a.Secrets = append(a.Secrets, simulator.Secret{ID: "22222222-2222-2222-2222-222222222222", Value: rotatedSecret, Expires: time.Now().AddDate(1, 0, 0)})
 	})
 	dir := fixedDir(t, "m365creds-tui-rotate")
 	store := fileStore(t, dir)
-	first := consentAt(t, readyDraft(), Options{NoBrowser: true, Store: store, Demo: &Demo{SimulateBrowser: browser()}})
+	first := consentAt(t, readyDraft(), Options{NoBrowser: true, Engine: &creds.Service{Store: store}, Demo: &Demo{SimulateBrowser: browser()}})
 	first.waitFor("Waiting")
 	first.send("s")
 	first.waitFor("Press enter to save")
@@ -35,15 +36,15 @@ func TestRotateSurvivesGoingBack(t *testing.T) {
 	sec, _ := store.Secrets(t.Context(), "work")
 	d := steps.FromProfile(p, sec)
 	d.ClientSecret, d.Port = rotatedSecret, freePort()
-	h := start(t, Options{Draft: d, Mode: steps.ModeRotate, Store: store})
+	h := start(t, Options{Draft: d, Mode: steps.ModeRotate, Engine: &creds.Service{Store: store}})
 	h.waitFor("Secret Value")
 	h.send("enter")
-	h.waitFor("Press enter to save")
+	h.waitFor("Press enter to continue")
 	h.send("esc") // back to the secret step, to fix the expiry say
 	h.waitFor("Secret Value")
 	h.send("enter")
 	screen := h.waitFor("Press enter")
-	if !strings.Contains(screen, "Press enter to save") {
+	if !strings.Contains(screen, "Press enter to continue") {
 		t.Fatalf("the second proof failed:\n%s", screen)
 	}
 	h.send("enter")

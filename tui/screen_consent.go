@@ -13,13 +13,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
 )
-
-// consentTimeout is how long the wizard waits for a sign-in before it gives up.
-const consentTimeout = 10 * time.Minute // as long as an authorization code lives
 
 type consentState int
 
@@ -31,7 +29,7 @@ const (
 	csPaste
 	csDeviceIntro
 	csDevice
-	csWorking // exchanging a code, client credentials, or proving a rotated secret
+	csWorking // redeeming a code, client credentials, or proving a rotated secret
 	csVerify
 	csDone
 	csFailed
@@ -43,13 +41,12 @@ type consentScreen struct {
 	attempt  int
 	cancel   context.CancelFunc
 	ctx      context.Context
-	started  time.Time
-	lb       *oauth.Loopback
-	req      *oauth.AuthRequest
-	dc       *oauth.DeviceCode
-	tok      *oauth.Token
-	user     *oauth.User
-	meErr    error
+	signIn   *creds.SignInReady     // the sign-in address, once the listener is up
+	dc       *creds.DeviceCodeReady // the device code, once Microsoft has issued it
+	started  time.Time              // when the address or code was shown, for the countdown
+	pasted   chan string            // addresses pasted by the user, read by the running plan
+	res      creds.Consent
+	rotated  *creds.Rotated
 	notes    []string // port changed, browser not opened …
 	guide    oauth.Guidance
 	failErr  error
@@ -102,84 +99,73 @@ func (s *consentScreen) typing() bool {
 	return s.state == csPaste || (s.state == csPick && s.pickText)
 }
 
-func (s *consentScreen) client(c *shared) *oauth.Client {
-	return oauth.NewClient(c.wiz.Draft.App(), c.http)
-}
-
-// stop cancels whatever this step has running and closes the listener.
+// stop cancels whatever this step has running; the engine closes its listener.
 func (s *consentScreen) stop() tea.Cmd {
 	s.attempt++
 	if s.cancel != nil {
 		s.cancel()
 		s.cancel = nil
 	}
-	if s.lb != nil {
-		lb := s.lb
-		s.lb = nil
-		return closeCmd(lb)
-	}
 	return nil
 }
 
-// enter starts over: probe the keychain, check the secret, then sign in.
+// enter starts over: the device flow first explains its portal setting, every other flow
+// starts the engine's plan at once.
 func (s *consentScreen) enter(c *shared) tea.Cmd {
-	stop := s.stop()
-	s.ctx, s.cancel = context.WithCancel(c.ctx)
-	s.tok, s.user, s.meErr, s.notes, s.dc, s.req, s.failErr = nil, nil, nil, nil, nil, nil, nil
+	s.stop()
+	s.signIn, s.dc, s.res, s.rotated, s.notes, s.failErr = nil, nil, creds.Consent{}, nil, nil, nil
 	s.paste.SetValue("") // an address from an earlier attempt holds a used code
 	s.keychain = false
-	s.started = c.now()
-	if c.opts.Store != nil {
-		s.state = csProbe
-		return tea.Batch(stop, probeCmd(s.ctx, s.attempt, c.opts.Store))
-	}
-	return tea.Batch(stop, s.afterProbe(c))
-}
-
-func (s *consentScreen) afterProbe(c *shared) tea.Cmd {
 	d := c.wiz.Draft
-	switch {
-	case c.wiz.Mode == steps.ModeRotate:
-		s.state, s.working = csWorking, "Testing the new secret with a refresh-token request…"
-		return rotateVerifyCmd(s.ctx, s.attempt, c.opts.Store, d.Profile, s.client(c), d.RequestScopes())
-	case d.Flow == oauth.FlowApp:
-		s.state, s.working = csWorking, "Requesting an app-only token (client credentials)…"
-		return clientCredentialsCmd(s.ctx, s.attempt, s.client(c))
-	case d.NeedsSecret() && isSpecificTenant(d.Authority()):
-		s.state = csCheck
-		return checkSecretCmd(s.ctx, s.attempt, s.client(c))
-	}
-	return s.startFlow(c)
-}
-
-func isSpecificTenant(t string) bool {
-	switch strings.ToLower(t) {
-	case "", "common", "organizations", "consumers":
-		return false
-	}
-	return true
-}
-
-func (s *consentScreen) startFlow(c *shared) tea.Cmd {
-	d := c.wiz.Draft
-	s.started = c.now()
-	if d.Flow == oauth.FlowDevice {
+	if d.Flow == oauth.FlowDevice && c.wiz.Mode != steps.ModeRotate {
 		s.state = csDeviceIntro
 		return nil
 	}
-	s.state = csStarting
-	// Over SSH a browser started here would open on the wrong machine (or be a text browser):
-	// lead with pasting the address instead, with the tunnel as the alternative.
-	open := d.Flow == oauth.FlowBrowser && !c.opts.NoBrowser && !oauth.RemoteShell()
-	return startBrowserCmd(s.attempt, s.client(c), d.RequestScopes(), d.Port, open)
+	return s.start(c)
+}
+
+// start runs the plan (or, for a rotation, the proof of the new secret) for this attempt.
+func (s *consentScreen) start(c *shared) tea.Cmd {
+	s.ctx, s.cancel = context.WithCancel(c.ctx)
+	d := c.wiz.Draft
+	if c.wiz.Mode == steps.ModeRotate {
+		s.state, s.working = csWorking, "Testing the new secret with Microsoft…"
+		return rotateCmd(s.ctx, s.attempt, c.opts.Engine, creds.RotateRequest{
+			Profile: keyring.Profile{Name: d.Profile}, NewSecret: d.ClientSecret, Expires: d.SecretExpires, Again: c.rotated != nil})
+	}
+	s.state = csProbe
+	s.pasted = make(chan string, 4)
+	events := make(chan creds.Event)
+	req := creds.ConsentRequest{Draft: d, NoBrowser: c.opts.NoBrowser, Pasted: s.pasted, Timeout: c.consentTimeout()}
+	return tea.Batch(consentCmd(s.ctx, s.attempt, c.opts.Engine, req, events), listenCmd(s.attempt, events))
 }
 
 func (s *consentScreen) fail(c *shared, err error) tea.Cmd {
-	stop := s.stop()
-	s.ctx, s.cancel = context.WithCancel(c.ctx)
+	s.stop()
 	s.state, s.failErr = csFailed, err
-	s.guide = oauth.Explain(err, c.wiz.Draft.App())
-	return stop
+	s.guide = guidanceFor(err, c.wiz.Draft.App())
+	var ce *creds.Error
+	s.keychain = errors.As(err, &ce) && ce.Problem == creds.ProblemKeychain && ce.Op == creds.OpConsent
+	return nil
+}
+
+// guidanceFor turns an engine error into what the failure screen shows.
+func guidanceFor(err error, app oauth.App) oauth.Guidance {
+	switch creds.ProblemOf(err) {
+	case creds.ProblemKeychain:
+		return keychainGuidance(err)
+	case creds.ProblemNoOfflineAccess:
+		return oauth.Guidance{Title: "No refresh token", Step: oauth.StepPermissions,
+			Meaning: "Without offline_access Microsoft issues no refresh token, and the credentials would stop working after an hour. Nothing was saved.",
+			Action:  "Go back to Permissions, tick offline_access, and sign in again."}
+	case creds.ProblemTimedOut:
+		return oauth.Explain(oauth.ErrTimeout, app)
+	}
+	var ce *creds.Error
+	if errors.As(err, &ce) && ce.App.ClientID != "" {
+		app = ce.App
+	}
+	return oauth.Explain(err, app)
 }
 
 func (s *consentScreen) update(c *shared, msg tea.Msg) tea.Cmd {
@@ -203,104 +189,40 @@ func (s *consentScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 // handle is update without the spinner bookkeeping.
 func (s *consentScreen) handle(c *shared, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
-	case probeMsg:
-		if msg.attempt != s.attempt {
+	case eventMsg:
+		if msg.attempt != s.attempt || s.state == csDone || s.state == csFailed {
 			return nil
 		}
-		if msg.err != nil {
-			s.state, s.failErr, s.keychain = csFailed, msg.err, true
-			s.guide = keychainGuidance(msg.err)
-			return nil
-		}
-		return s.afterProbe(c)
-	case checkMsg:
-		if msg.attempt != s.attempt {
-			return nil
-		}
-		if msg.err != nil && !errors.Is(msg.err, oauth.ErrCheckSkipped) {
-			return s.fail(c, msg.err)
-		}
-		return s.startFlow(c)
-	case browserReadyMsg:
-		if msg.attempt != s.attempt {
-			if msg.lb != nil {
-				return closeCmd(msg.lb)
-			}
+		return tea.Batch(s.event(c, msg.ev), listenCmd(msg.attempt, msg.events))
+	case consentDoneMsg:
+		if msg.attempt != s.attempt || errors.Is(msg.err, context.Canceled) {
 			return nil
 		}
 		if msg.err != nil {
 			return s.fail(c, msg.err)
 		}
-		s.lb, s.req = msg.lb, msg.req
-		s.paste.Placeholder = s.lb.RedirectURI() + "?code=…&state=…"
-		if msg.portNote != "" {
-			s.notes = append(s.notes, msg.portNote)
+		s.res = msg.res
+		return s.done(c)
+	case rotatedMsg:
+		if msg.attempt != s.attempt || errors.Is(msg.err, context.Canceled) {
+			return nil
 		}
-		s.state = csBrowser
-		if c.wiz.Draft.Flow == oauth.FlowPaste || oauth.RemoteShell() {
-			s.state = csPaste // the listener keeps waiting too: a tunnelled browser still works
+		if msg.err != nil {
+			return s.fail(c, msg.err)
 		}
-		cmds := []tea.Cmd{waitCallbackCmd(s.ctx, s.attempt, s.lb), tickCmd(s.attempt)}
-		if s.state == csPaste {
-			cmds = append(cmds, s.paste.Focus())
-		}
-		if msg.openErr != nil {
-			s.notes = append(s.notes, "Could not open a browser ("+msg.openErr.Error()+"): open the address below yourself.")
-			if demo := c.opts.Demo; demo != nil && demo.SimulateBrowser != nil {
-				s.notes = append(s.notes, "Demo: no browser here, so the demo plays the browser's part.")
-				cmds = append(cmds, simulateCmd(s.attempt, demo.SimulateBrowser, s.req.URL))
-			}
-		}
-		return tea.Batch(cmds...)
+		s.rotated, c.rotated = &msg.res, &msg.res
+		c.wiz.Draft.Token = msg.res.Token
+		return s.done(c)
 	case simulatedMsg:
 		if msg.attempt == s.attempt && msg.err != nil {
 			s.notes = append(s.notes, "The simulated browser failed: "+msg.err.Error())
 		}
 		return nil
-	case callbackMsg:
-		if msg.attempt != s.attempt || errors.Is(msg.err, context.Canceled) {
-			return nil
-		}
-		if msg.err != nil {
-			return s.fail(c, msg.err)
-		}
-		return s.redeem(c, msg.cb)
-	case deviceMsg:
-		if msg.attempt != s.attempt {
-			return nil
-		}
-		if msg.err != nil {
-			return s.fail(c, msg.err)
-		}
-		s.dc, s.state = msg.dc, csDevice
-		return tea.Batch(pollDeviceCmd(s.ctx, s.attempt, s.client(c), msg.dc), tickCmd(s.attempt))
-	case tokenMsg:
-		if msg.attempt != s.attempt || errors.Is(msg.err, context.Canceled) {
-			return nil
-		}
-		if msg.err != nil {
-			return s.fail(c, msg.err)
-		}
-		s.tok = msg.tok
-		if c.wiz.Draft.Flow == oauth.FlowApp {
-			return s.done(c)
-		}
-		s.state = csVerify
-		return meCmd(s.ctx, s.attempt, s.client(c), msg.tok.AccessToken)
-	case meMsg:
-		if msg.attempt != s.attempt {
-			return nil
-		}
-		s.user, s.meErr = msg.user, msg.err
-		return s.done(c)
 	case tickMsg:
 		if msg.attempt != s.attempt || (s.state != csBrowser && s.state != csPaste && s.state != csDevice) {
 			return nil
 		}
-		if c.now().Sub(s.started) >= consentTimeout {
-			return s.fail(c, oauth.ErrTimeout)
-		}
-		return tickCmd(s.attempt)
+		return tickCmd(s.attempt) // the engine ends the sign-in at its deadline; this redraws the countdown
 	case tea.PasteMsg:
 		if s.state == csBrowser { // pasting the address on the waiting screen switches to paste
 			s.state = csPaste
@@ -318,74 +240,108 @@ func (s *consentScreen) handle(c *shared, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// redeem turns a callback (from the loopback or pasted) into tokens.
-func (s *consentScreen) redeem(c *shared, cb oauth.Callback) tea.Cmd {
-	code, err := s.req.CodeFrom(cb)
-	if err != nil {
-		return s.fail(c, err)
+// event shows the plan's progress.
+func (s *consentScreen) event(c *shared, ev creds.Event) tea.Cmd {
+	switch ev := ev.(type) {
+	case creds.CheckingKeychain:
+		s.state = csProbe
+	case creds.CheckingSecret:
+		s.state = csCheck
+	case creds.SignInReady:
+		s.signIn, s.started = &ev, c.now()
+		s.paste.Placeholder = ev.RedirectURI + "?code=…&state=…"
+		if ev.BusyPort != 0 {
+			s.notes = append(s.notes, fmt.Sprintf("Port %d is taken, so m365creds listens on %d instead. Microsoft ignores the port of localhost redirect URIs, so the registered address still matches.", ev.BusyPort, ev.Port))
+		}
+		s.state = csBrowser
+		cmds := []tea.Cmd{tickCmd(s.attempt)}
+		if ev.PasteFirst {
+			s.state = csPaste // the listener keeps waiting too: a tunnelled browser still works
+			cmds = append(cmds, s.paste.Focus())
+		}
+		if ev.OpenErr != nil {
+			s.notes = append(s.notes, "Could not open a browser ("+ev.OpenErr.Error()+"): open the address above yourself.")
+			if demo := c.opts.Demo; demo != nil && demo.SimulateBrowser != nil {
+				s.notes = append(s.notes, "Demo: no browser here, so the demo plays the browser's part.")
+				cmds = append(cmds, simulateCmd(s.attempt, demo.SimulateBrowser, ev.URL))
+			}
+		}
+		return tea.Batch(cmds...)
+	case creds.PasteRejected:
+		s.notes = []string{"That is not the address the browser ended on: " + ev.Err.Error()}
+	case creds.DeviceCodeReady:
+		s.dc, s.started, s.state = &ev, c.now(), csDevice
+		return tickCmd(s.attempt)
+	case creds.Redeeming:
+		s.paste.Blur()
+		s.state, s.working = csWorking, "Redeeming the sign-in code…"
+	case creds.GettingAppToken:
+		s.state, s.working = csWorking, "Requesting an app-only token (client credentials)…"
+	case creds.ReadingAccount:
+		s.state = csVerify
 	}
-	stop := s.stop() // the listener's work is done; a second hit must not redeem again
-	s.ctx, s.cancel = context.WithCancel(c.ctx)
-	s.state, s.working = csWorking, "Redeeming the sign-in code…"
-	return tea.Batch(stop, exchangeCmd(s.ctx, s.attempt, s.client(c), s.req, code))
+	return nil
 }
 
 func (s *consentScreen) done(c *shared) tea.Cmd {
 	s.state = csDone
-	c.wiz.Draft.Token = s.tok
-	if s.user != nil { // a failed /me keeps the account already known (rotation, re-consent)
-		c.wiz.Draft.User = s.user
+	if s.rotated == nil {
+		c.wiz.Draft.Token = s.res.Token
+		if s.res.User != nil { // a failed /me keeps the account already known (re-consent)
+			c.wiz.Draft.User = s.res.User
+		}
 	}
-	stop := s.stop()
-	s.ctx, s.cancel = context.WithCancel(c.ctx)
-	return stop
+	return s.stop()
 }
 
 func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 	k := c.keys
 	d := &c.wiz.Draft
-	if key.Matches(km, k.Back) && s.state != csPick && !(s.state == csPaste && s.req != nil && d.Flow == oauth.FlowBrowser) {
+	if key.Matches(km, k.Back) && s.state != csPick && !(s.state == csPaste && s.signIn != nil && d.Flow == oauth.FlowBrowser) {
 		return tea.Batch(s.stop(), c.back())
 	}
 	switch s.state {
 	case csBrowser:
 		switch {
 		case key.Matches(km, k.Open):
-			return openCmd(c, s.req.URL)
+			return openCmd(c, s.signIn.URL)
 		case key.Matches(km, k.Copy):
-			return c.copyCmd("the sign-in address", s.req.URL)
+			return c.copyCmd("the sign-in address", s.signIn.URL)
 		case key.Matches(km, k.Paste):
 			s.state = csPaste
 			return s.paste.Focus()
 		case key.Matches(km, k.Simulate) && c.opts.Demo != nil && c.opts.Demo.SimulateBrowser != nil:
-			return simulateCmd(s.attempt, c.opts.Demo.SimulateBrowser, s.req.URL)
+			return simulateCmd(s.attempt, c.opts.Demo.SimulateBrowser, s.signIn.URL)
 		case key.Matches(km, k.PickError):
 			s.state, s.pick, s.pickText = csPick, 0, false
 		}
 	case csPaste:
 		switch {
 		case key.Matches(km, k.Next):
-			cb, err := oauth.ParseRedirect(s.paste.Value())
-			if err != nil {
+			if _, err := oauth.ParseRedirect(s.paste.Value()); err != nil {
 				s.notes = []string{"That is not the address the browser ended on: " + err.Error()}
 				return nil
 			}
-			return s.redeem(c, cb)
+			select {
+			case s.pasted <- s.paste.Value():
+				s.notes = nil
+			default: // the plan has not taken the last one yet
+			}
+			return nil
 		case key.Matches(km, k.Back):
 			s.paste.Blur()
 			s.state = csBrowser
 			return nil
-		case key.Matches(km, k.CopyAddress) && s.req != nil:
+		case key.Matches(km, k.CopyAddress) && s.signIn != nil:
 			// Copying the wrapped address off the screen picks up line breaks; this does not.
-			return c.copyCmd("the sign-in address", s.req.URL)
+			return c.copyCmd("the sign-in address", s.signIn.URL)
 		}
 		var cmd tea.Cmd
 		s.paste, cmd = s.paste.Update(km)
 		return cmd
 	case csDeviceIntro:
 		if key.Matches(km, k.Next) {
-			s.started = c.now()
-			return startDeviceCmd(s.ctx, s.attempt, s.client(c), d.RequestScopes())
+			return s.start(c)
 		}
 	case csDevice:
 		switch {
@@ -399,9 +355,9 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(km, k.Next):
 			return c.next()
 		case key.Matches(km, k.Copy) && d.Flow == oauth.FlowApp:
-			return c.copyCmd("the admin consent link", adminConsentURL(*d))
+			return c.copyCmd("the admin consent link", c.opts.Engine.AdminConsentURL(*d))
 		case key.Matches(km, k.Open) && d.Flow == oauth.FlowApp:
-			return openCmd(c, adminConsentURL(*d))
+			return openCmd(c, c.opts.Engine.AdminConsentURL(*d))
 		}
 	case csFailed:
 		switch {
@@ -420,7 +376,7 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(km, k.Open) && s.guide.PortalLink != "":
 			return openCmd(c, s.guide.PortalLink)
 		case key.Matches(km, k.Copy) && needsAdmin(s.guide):
-			return c.copyCmd("the admin consent link", adminConsentURL(c.wiz.Draft))
+			return c.copyCmd("the admin consent link", c.opts.Engine.AdminConsentURL(c.wiz.Draft))
 		case key.Matches(km, k.PickError):
 			s.state, s.pick, s.pickText = csPick, 0, false
 		}
@@ -481,7 +437,7 @@ func (s *consentScreen) view(c *shared) string {
 	if s.busy() {
 		spin = s.spin.View() + " "
 	}
-	left := max(consentTimeout-c.now().Sub(s.started), 0)
+	left := max(c.consentTimeout()-c.now().Sub(s.started), 0)
 	countdown := fmt.Sprintf("%d:%02d left", int(left.Minutes()), int(left.Seconds())%60)
 	switch s.state {
 	case csProbe:
@@ -500,7 +456,7 @@ func (s *consentScreen) view(c *shared) string {
 		default:
 			line(spin + "Sign in and accept the permissions in the browser. Waiting… " + st.Muted.Render(countdown))
 		}
-		line(st.Link.Render(wrapURL(s.req.URL, width)))
+		line(st.Link.Render(wrapURL(s.signIn.URL, width)))
 		line("")
 		if s.state == csPaste {
 			line(para(c, "The browser then ends on a page that cannot load (\"can't connect\"): that is expected. Copy the whole address from its address bar, paste it here and press enter."))
@@ -515,9 +471,9 @@ func (s *consentScreen) view(c *shared) string {
 		} else {
 			line(st.Muted.Render(para(c, "If Microsoft shows an error on its own page instead (AADSTS…), press e.")))
 		}
-		if oauth.RemoteShell() && s.lb != nil {
+		if s.signIn.Tunnel != "" {
 			line(st.Hint.Render("Or make the browser flow work: run this on your own machine first,"))
-			line("  " + st.Value.Render(oauth.SSHTunnelHint(s.lb.Port())))
+			line("  " + st.Value.Render(s.signIn.Tunnel))
 		}
 	case csDeviceIntro:
 		line("Device code sign-in needs one portal setting first:")
@@ -553,7 +509,6 @@ func (s *consentScreen) view(c *shared) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// adminConsentURL is the link an administrator opens to grant the app's permissions.
 // needsAdmin reports whether the error is one an administrator's consent resolves.
 func needsAdmin(g oauth.Guidance) bool {
 	switch g.Code {
@@ -561,10 +516,6 @@ func needsAdmin(g oauth.Guidance) bool {
 		return true
 	}
 	return false
-}
-
-func adminConsentURL(d steps.Draft) string {
-	return oauth.NewClient(d.App(), nil).AdminConsentURL(d.RedirectURI(), "m365creds")
 }
 
 // keychainGuidance explains a failed keychain probe. Nothing has reached Microsoft yet.
@@ -589,34 +540,40 @@ func (s *consentScreen) viewDone(c *shared, line func(string)) {
 	st := c.st
 	d := c.wiz.Draft
 	switch {
+	case s.rotated != nil:
+		line(st.OK.Render("✓ The new secret works.") + " Microsoft accepted it, and it is saved.")
+		line(para(c, "Scripts using this profile pick it up at once; the old secret keeps working until you delete it."))
 	case d.Flow == oauth.FlowApp:
 		line(st.OK.Render("✓ Got an app-only token.") + " It carries the application permissions an")
 		line("administrator granted. If some are missing, send this admin consent link to one:")
-		line(st.Link.Render(wrapURL(adminConsentURL(d), max(c.width-2, 40))))
+		line(st.Link.Render(wrapURL(c.opts.Engine.AdminConsentURL(d), max(c.width-2, 40))))
 		line(st.Muted.Render("c copies it, o opens it."))
-	case s.user != nil:
-		line(st.OK.Render("✓ Signed in as ") + st.Value.Render(s.user.DisplayName) + " (" + s.user.UserPrincipalName + ")")
+	case s.res.User != nil:
+		line(st.OK.Render("✓ Signed in as ") + st.Value.Render(s.res.User.DisplayName) + " (" + s.res.User.UserPrincipalName + ")")
 	default:
-		line(st.OK.Render("✓ Signed in.") + st.Warn.Render(" Could not read the account: "+oauth.Explain(s.meErr, d.App()).Title))
+		line(st.OK.Render("✓ Signed in.") + st.Warn.Render(" Could not read the account: "+oauth.Explain(s.res.MeErr, d.App()).Title))
 	}
-	if s.tok != nil && d.Flow != oauth.FlowApp {
-		missing := oauth.MissingScopes(d.RequestScopes(), s.tok.Scopes)
+	if s.res.Token != nil && d.Flow != oauth.FlowApp {
 		line("")
 		line(st.Muted.Render(padRight("Requested", 34) + "Granted"))
-		for _, scope := range d.RequestScopes() {
+		for _, scope := range s.res.Requested {
 			mark := st.OK.Render("✓ granted")
-			for _, m := range missing {
+			for _, m := range s.res.Missing {
 				if strings.EqualFold(m, scope) {
 					mark = st.Error.Render("✗ not granted (admin consent needed?)")
 				}
 			}
 			line(padRight(shortScope(scope), 34) + mark)
 		}
-		if len(missing) > 0 {
+		if len(s.res.Missing) > 0 {
 			line(st.Warn.Render("You can save now and re-consent later (m365creds, then p on the profile)."))
 		}
 	}
 	line("")
+	if s.rotated != nil {
+		line("Press enter to continue.")
+		return
+	}
 	line("Press enter to save.")
 }
 

@@ -118,8 +118,12 @@ func openCmd(c *shared, url string) tea.Cmd {
 	if c.opts.NoBrowser {
 		return c.say("Not opening a browser (--no-browser): the address is on screen; c copies it.")
 	}
+	open := c.opts.Engine.OpenBrowser
 	return func() tea.Msg {
-		if err := oauth.OpenBrowser(url); err != nil {
+		if open == nil {
+			return statusMsg("No browser can be opened here: the address is on screen; c copies it.")
+		}
+		if err := open(url); err != nil {
 			return statusMsg("Could not open a browser (" + err.Error() + "): open the address shown yourself.")
 		}
 		return statusMsg("Opened in the browser.")

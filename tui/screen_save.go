@@ -3,13 +3,13 @@ package tui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/steps"
 )
@@ -26,19 +26,11 @@ type saveScreen struct {
 	err    error
 }
 
-// saveCmd saves the profile. When Microsoft sent no new refresh token (it may not, on a
-// refresh), an existing profile keeps the one it has rather than losing it.
-func saveCmd(ctx context.Context, store *keyring.Store, p keyring.Profile, sec keyring.Secrets, existing bool) tea.Cmd {
+// saveCmd saves the finished draft through the engine.
+func saveCmd(ctx context.Context, engine *creds.Service, d steps.Draft) tea.Cmd {
 	return func() tea.Msg {
-		if store == nil {
-			return saveMsg{p, fmt.Errorf("no profile store was opened")}
-		}
-		if existing && sec.RefreshToken == "" {
-			if old, err := store.Secrets(ctx, p.Name); err == nil {
-				sec.RefreshToken = old.RefreshToken
-			}
-		}
-		return saveMsg{p, store.Save(ctx, p, sec)}
+		p, err := engine.Save(ctx, d)
+		return saveMsg{p, err}
 	}
 }
 
@@ -46,9 +38,13 @@ func (s *saveScreen) enter(c *shared) tea.Cmd {
 	if s.saved != nil {
 		return nil
 	}
+	if r := c.rotated; r != nil { // the rotation saved the profile once the new secret worked
+		p := r.Profile
+		s.saved, c.wiz.Draft.Saved = &p, true
+		return nil
+	}
 	s.saving, s.err = true, nil
-	d := c.wiz.Draft
-	return saveCmd(c.ctx, c.opts.Store, d.ToProfile(c.now()), d.ToSecrets(), c.wiz.Mode != steps.ModeNew)
+	return saveCmd(c.ctx, c.opts.Engine, c.wiz.Draft)
 }
 
 func (s *saveScreen) typing() bool { return false }
@@ -84,8 +80,8 @@ func (s *saveScreen) view(c *shared) string {
 	switch {
 	case s.saving:
 		where := "the keychain"
-		if c.opts.Store != nil {
-			where = c.opts.Store.BackendName()
+		if c.opts.Engine != nil {
+			where = c.opts.Engine.Store.BackendName()
 		}
 		line("Saving to " + where + "…")
 	case s.err != nil:
@@ -118,8 +114,8 @@ func (s *saveScreen) view(c *shared) string {
 			scopes = p.RequestedScopes
 		}
 		row("Scopes", shortList(scopes, c.width-22))
-		row("Secrets in", c.opts.Store.BackendName())
-		row("Settings in", c.opts.Store.Path())
+		row("Secrets in", c.opts.Engine.Store.BackendName())
+		row("Settings in", c.opts.Engine.Store.Path())
 		if c.wiz.Draft.NeedsSecret() && !p.SecretExpires.IsZero() {
 			row("Secret expires", p.SecretExpires.Format("2 Jan 2006")+" ("+relDays(c, p.SecretExpires)+")")
 		}

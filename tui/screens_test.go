@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/m365creds/m365creds/assets"
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -388,7 +389,7 @@ func signInAddress(t *testing.T, screen string) string {
 func goldenWithAddress(t *testing.T, h *harness, port int) {
 	t.Helper()
 	m, screen := h.final()
-	req := m.s.screens[steps.Consent].(*consentScreen).req
+	req := m.s.screens[steps.Consent].(*consentScreen).signIn
 	shown := " " + strings.ReplaceAll(wrapURL(req.URL, 78), "\n", "\n ")
 	if !strings.Contains(screen, shown) {
 		t.Fatalf("the whole sign-in address is not on screen:\n%s", screen)
@@ -507,8 +508,8 @@ func TestConsentAppPermissions(t *testing.T) {
 	d.Tenant = simulator.DemoTenantID
 	h := consentAt(t, d, Options{NoBrowser: true})
 	h.waitFor("Got an app-only token")
-	_, screen := h.final()
-	link := " " + strings.ReplaceAll(wrapURL(adminConsentURL(d), 78), "\n", "\n ")
+	m, screen := h.final()
+	link := " " + strings.ReplaceAll(wrapURL(m.s.c.opts.Engine.AdminConsentURL(m.s.c.wiz.Draft), 78), "\n", "\n ")
 	if !strings.Contains(screen, link) {
 		t.Fatalf("the whole admin consent link is not on screen:\n%s", screen)
 	}
@@ -624,7 +625,7 @@ func brokenStore(t *testing.T) *keyring.Store {
 func TestConsentKeychainBroken(t *testing.T) {
 	s := sim(t, nil)
 	store := brokenStore(t)
-	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Store: store})
+	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Engine: &creds.Service{Store: store}})
 	h.waitFor("The keychain does not work")
 	h.golden()
 	if n := s.Count("token", "") + s.Count("authorize", ""); n != 0 {
@@ -637,7 +638,7 @@ func TestConsentKeychainBroken(t *testing.T) {
 func TestSaveSucceeds(t *testing.T) {
 	sim(t, nil)
 	store := fileStore(t, fixedDir(t, "m365creds-tui-save"))
-	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Store: store, Demo: &Demo{SimulateBrowser: browser()}})
+	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Engine: &creds.Service{Store: store}, Demo: &Demo{SimulateBrowser: browser()}})
 	h.waitFor("Waiting…")
 	h.send("s")
 	h.waitFor("Press enter to save")
@@ -683,7 +684,7 @@ func saveBrokenAfterProbe(t *testing.T) (*harness, *keyring.Store, string) {
 	sim(t, nil)
 	dir := fixedDir(t, "m365creds-tui-broken")
 	store := fileStore(t, dir)
-	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Store: store, Demo: &Demo{SimulateBrowser: browser()}})
+	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Engine: &creds.Service{Store: store}, Demo: &Demo{SimulateBrowser: browser()}})
 	h.waitFor("Waiting…")
 	h.send("s")
 	h.waitFor("Press enter to save")
@@ -700,10 +701,8 @@ func saveBrokenAfterProbe(t *testing.T) (*harness, *keyring.Store, string) {
 // and opens no browser.
 func TestConsentOverSSH(t *testing.T) {
 	sim(t, nil)
-	t.Setenv("SSH_CONNECTION", "192.0.2.10 51000 192.0.2.20 22")
-	t.Setenv("USER", "ada")
 	d := readyDraft()
-	h := consentAt(t, d, Options{})
+	h := consentAt(t, d, Options{Engine: &creds.Service{Remote: &creds.RemoteShell{User: "ada", Host: "192.0.2.20"}}})
 	h.waitFor("paste it here")
 	h.waitFor("ssh -L")
 	goldenWithAddress(t, h, d.Port)
@@ -719,11 +718,11 @@ func TestConsentTimesOut(t *testing.T) {
 		defer mu.Unlock()
 		return clock
 	}
-	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Now: now})
-	h.waitFor("10:00 left")
+	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Now: now, ConsentTimeout: 2 * time.Second})
+	h.waitFor("0:02 left")
 	mu.Lock()
-	clock = clock.Add(consentTimeout)
+	clock = clock.Add(2 * time.Second)
 	mu.Unlock()
-	h.waitFor("✗") // the next tick of the countdown gives up
+	h.waitFor("✗") // the engine gives up at the deadline
 	h.golden()
 }

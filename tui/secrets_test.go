@@ -13,6 +13,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
 )
@@ -73,7 +74,7 @@ func TestWholeWalkDemo(t *testing.T) {
 	d.Port = freePort()
 	demo := &Demo{ClientID: simulator.DemoClientID, TenantID: simulator.DemoTenantID,
 		SecretValue: simulator.DemoSecretValue, SecretID: simulator.DemoSecretID, SimulateBrowser: browser()}
-	h := start(t, Options{Draft: d, Store: store, Demo: demo, NoBrowser: true})
+	h := start(t, Options{Draft: d, Engine: &creds.Service{Store: store}, Demo: demo, NoBrowser: true})
 	h.waitFor("Who will sign in")
 	h.send("backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace")
 	h.typeText("walk")
@@ -155,7 +156,7 @@ func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	in := strings.NewReader("\x03")
-	res, err := Run(ctx, Options{Draft: d, Store: store, Mode: steps.ModeReconsent}, in, io.Discard)
+	res, err := Run(ctx, Options{Draft: d, Engine: &creds.Service{Store: store}, Mode: steps.ModeReconsent}, in, io.Discard)
 	if !errors.Is(err, tea.ErrInterrupted) {
 		t.Fatalf("Run returned %v, want tea.ErrInterrupted", err)
 	}

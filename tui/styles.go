@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"os"
-
 	"charm.land/lipgloss/v2"
 )
 
@@ -15,11 +13,11 @@ type Styles struct {
 	Box, Key                           lipgloss.Style
 }
 
-// NewStyles builds the styles. With NO_COLOR set, only bold and reverse remain, so the
-// screen still shows what is selected.
-func NewStyles(isDark bool) Styles {
+// NewStyles builds the styles. Without colour (NO_COLOR), only bold and reverse remain, so
+// the screen still shows what is selected.
+func NewStyles(isDark, noColor bool) Styles {
 	plain := lipgloss.NewStyle()
-	if os.Getenv("NO_COLOR") != "" {
+	if noColor {
 		return Styles{
 			App: plain.Padding(0, 1), Banner: plain.Bold(true), Title: plain.Bold(true), Step: plain,
 			Crumb: plain, CrumbActive: plain.Bold(true).Underline(true), CrumbDone: plain,

@@ -18,25 +18,28 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/steps"
 )
 
 // Options set up one run of the wizard.
 type Options struct {
-	Mode       steps.Mode
-	Draft      steps.Draft // pre-filled from flags, or rebuilt from a saved profile
-	Store      *keyring.Store
-	HTTPClient *http.Client
-	Demo       *Demo             // non-nil in `m365creds demo`
-	Profiles   []keyring.Profile // non-empty: start on the home screen
-	Now        func() time.Time
-	NoBrowser  bool // never launch a browser; show the address instead
+	Mode  steps.Mode
+	Draft steps.Draft // pre-filled from flags, or rebuilt from a saved profile
+	// Engine does the work: consent, save, rotate. Its Store is where profiles are kept.
+	Engine    *creds.Service
+	Demo      *Demo             // non-nil in `m365creds demo`
+	Profiles  []keyring.Profile // non-empty: start on the home screen
+	Now       func() time.Time
+	NoBrowser bool // never launch a browser; show the address instead
+	NoColor   bool // NO_COLOR: bold and reverse only
+	// ConsentTimeout bounds a sign-in; zero means creds.DefaultConsentTimeout.
+	ConsentTimeout time.Duration
 }
 
 // Demo describes the simulated portal of `m365creds demo`.

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -46,6 +47,13 @@ func startSized(t *testing.T, opts Options, width, height int) *harness {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return frozen }
+	}
+	if opts.Engine == nil {
+		opts.Engine = &creds.Service{}
+	}
+	if opts.Engine.Endpoints.IsZero() {
+		// sim points the test at the simulator through the same variables a user would set.
+		opts.Engine.Endpoints = oauth.Endpoints{Login: os.Getenv(oauth.EnvLoginURL), Graph: os.Getenv(oauth.EnvGraphURL)}
 	}
 	m := New(opts)
 	frames := make(chan string, 4096)

@@ -1,11 +1,10 @@
-package oauth
+package cli
 
 import (
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 )
@@ -44,9 +43,8 @@ func TestOpenBrowserUsesBROWSER(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s|%s' \"$1\" \"$2\" > \""+out+".tmp\" && mv \""+out+".tmp\" \""+out+"\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("BROWSER", "/nonexistent/browser:'"+script+"' --flag")
 	u := "https://login.microsoftonline.com/x/oauth2/v2.0/authorize?a=1&b=2"
-	if err := OpenBrowser(u); err != nil {
+	if err := openBrowser("/nonexistent/browser:'"+script+"' --flag", u); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(3 * time.Second)
@@ -66,32 +64,11 @@ func TestOpenBrowserUsesBROWSER(t *testing.T) {
 }
 
 func TestOpenBrowserFailure(t *testing.T) {
-	t.Setenv("BROWSER", "/nonexistent/browser")
 	t.Setenv("PATH", t.TempDir())
 	if runtime.GOOS != "linux" {
 		t.Skip("platform opener may exist")
 	}
-	if err := OpenBrowser("http://x"); err == nil {
+	if err := openBrowser("/nonexistent/browser", "http://x"); err == nil {
 		t.Error("no error without any browser")
-	}
-}
-
-func TestRemoteShellAndHint(t *testing.T) {
-	t.Setenv("SSH_CONNECTION", "")
-	t.Setenv("SSH_TTY", "")
-	t.Setenv("SSH_CLIENT", "")
-	if RemoteShell() {
-		t.Error("remote without SSH variables")
-	}
-	t.Setenv("SSH_CONNECTION", "203.0.113.5 51000 198.51.100.7 22")
-	t.Setenv("USER", "ada")
-	if !RemoteShell() {
-		t.Error("SSH_CONNECTION not detected")
-	}
-	if h := SSHTunnelHint(53365); h != "ssh -L 53365:localhost:53365 ada@198.51.100.7" {
-		t.Errorf("hint %q", h)
-	}
-	if h := SSHTunnelHint(0); !strings.HasPrefix(h, "ssh -L 53365:localhost:53365 ") {
-		t.Errorf("default port hint %q", h)
 	}
 }

@@ -1,10 +1,9 @@
-package oauth
+package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -15,13 +14,13 @@ import (
 // ErrNoBrowser means no way to open a browser was found.
 var ErrNoBrowser = errors.New("no browser could be opened")
 
-// OpenBrowser opens url in the user's browser. $BROWSER wins when set: it is split like a
+// openBrowser opens url in the user's browser. $BROWSER (browserVar) wins when set: it is split like a
 // command line (quotes respected), "%s" in it is replaced by the URL, else the URL is appended;
 // several commands may be separated by ':' as in xdg-utils and the first that starts wins.
 // Without it the platform opener is used (xdg-open, open, rundll32). The browser is started
 // and not waited for.
-func OpenBrowser(url string) error {
-	if b := strings.TrimSpace(os.Getenv("BROWSER")); b != "" {
+func openBrowser(browserVar, url string) error {
+	if b := strings.TrimSpace(browserVar); b != "" {
 		var firstErr error
 		for _, cmdline := range splitBrowserList(b) {
 			args := splitCommandLine(cmdline)
@@ -154,35 +153,4 @@ func splitCommandLine(s string) []string {
 		args = append(args, cur.String())
 	}
 	return args
-}
-
-// RemoteShell reports whether the program runs over SSH, where a browser on the user's own
-// machine cannot reach this machine's localhost.
-func RemoteShell() bool {
-	return os.Getenv("SSH_CONNECTION") != "" || os.Getenv("SSH_TTY") != "" || os.Getenv("SSH_CLIENT") != ""
-}
-
-// SSHTunnelHint is the command to run on the user's own machine so their browser's redirect to
-// localhost:<port> reaches the listener here. The user and host come from the SSH session when
-// known.
-func SSHTunnelHint(port int) string {
-	if port <= 0 {
-		port = DefaultPort
-	}
-	target := "user@host"
-	user := os.Getenv("USER")
-	if user == "" {
-		user = os.Getenv("LOGNAME")
-	}
-	host := ""
-	if f := strings.Fields(os.Getenv("SSH_CONNECTION")); len(f) >= 3 {
-		host = f[2]
-	}
-	if h, err := os.Hostname(); err == nil && host == "" {
-		host = h
-	}
-	if user != "" && host != "" {
-		target = user + "@" + host
-	}
-	return fmt.Sprintf("ssh -L %d:localhost:%d %s", port, port, target)
 }
