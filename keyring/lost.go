@@ -7,12 +7,15 @@ import (
 
 // Lost items: the config file names an item the keychain no longer has.
 var (
+	ErrLostAccessToken  = errors.New("the keychain has lost the cached access token")
 	ErrLostRefreshToken = errors.New("the keychain has lost the refresh token")
 	ErrLostSecret       = errors.New("the keychain has lost the client secret")
 )
 
 func (e *lostItemError) Is(target error) bool {
 	switch target {
+	case ErrLostAccessToken:
+		return e.item == itemAccessToken
 	case ErrLostRefreshToken:
 		return e.item == itemRefreshToken
 	case ErrLostSecret:
@@ -21,8 +24,11 @@ func (e *lostItemError) Is(target error) bool {
 	return false
 }
 
-// ItemClientSecret names the client-secret item, for SecretsWithout.
-const ItemClientSecret = itemClientSecret
+// The items SecretsWithout can leave out.
+const (
+	ItemClientSecret = itemClientSecret
+	ItemAccessToken  = itemAccessToken
+)
 
 // SecretsWithout reads a profile's secrets except one item: rotate repairs a lost client secret
 // and must still read the refresh token next to it.

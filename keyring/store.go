@@ -337,6 +337,9 @@ func (s *Store) readEntry(ctx context.Context, e *entry, wanted []string) (Secre
 			continue
 		}
 		value, err := s.readItem(ctx, e.Name, item, e.Generation)
+		if item == itemAccessToken && errors.Is(err, ErrLostAccessToken) {
+			continue // only a cache: the refresh token gets a new one
+		}
 		if err != nil {
 			return Secrets{}, err
 		}
