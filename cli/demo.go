@@ -54,7 +54,7 @@ func (a *app) runDemo() error {
 		}
 	}
 	// The store keeps the demo's config file and items apart by service name.
-	opts := keyring.DefaultOptions()
+	opts := keyring.OptionsFrom(a.env.Getenv)
 	opts.Service = demoService
 	if dir := a.env.Getenv("M365CREDS_CONFIG_DIR"); dir != "" {
 		opts.ConfigDir = dir

@@ -170,7 +170,7 @@ func rotateFailure(p keyring.Profile, app oauth.App, err error) error {
 		return withCode(ExitConsent, oe, fmt.Sprintf("The saved sign-in no longer works, so the new secret could not be checked. Sign in again: m365creds setup --profile %s\n  %s", p.Name, kept))
 	case oauth.ClassNetwork:
 		return withCode(ExitNetwork, oe, "Microsoft could not be reached. "+kept)
-	case oauth.ClassOther:
+	case oauth.ClassOther, oauth.ClassApp: // an unknown app: exit 1 with oauth.Explain's check of the IDs
 	}
 	return withCode(ExitError, oe, kept)
 }

@@ -222,7 +222,7 @@ func refreshFailure(p keyring.Profile, app oauth.App, err error) error {
 			"The sign-in is no longer valid (revoked, expired, unused for 90 days, or consent missing). Sign in again: m365creds setup --profile %s", p.Name))
 	case oauth.ClassNetwork:
 		return withCode(ExitNetwork, oe, "Microsoft could not be reached. Check the network (proxy, DNS) and try again.")
-	case oauth.ClassOther:
+	case oauth.ClassOther, oauth.ClassApp: // an unknown app: exit 1 with oauth.Explain's check of the IDs
 	}
 	return oe
 }

@@ -82,7 +82,7 @@ func (a *app) verifyProfile(store *keyring.Store, p keyring.Profile) error {
 			return withCode(ExitConsent, oe, fmt.Sprintf("/me needs User.Read: add it and consent again with m365creds setup --profile %s", p.Name))
 		case oauth.ClassNetwork:
 			return withCode(ExitNetwork, oe, "")
-		case oauth.ClassSecret, oauth.ClassOther:
+		case oauth.ClassSecret, oauth.ClassOther, oauth.ClassApp:
 		}
 		return oe
 	}

@@ -18,6 +18,8 @@ package keyring
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -159,3 +161,34 @@ func (e *CorruptConfigError) Error() string {
 }
 
 func (e *CorruptConfigError) Unwrap() error { return e.Err }
+
+// ConfigFileError means a file in the config directory could not be read or written: a
+// read-only or full disk, a directory where the file should be, missing permissions. It is
+// the machine's problem, not the network's nor the keychain's.
+type ConfigFileError struct {
+	Path string
+	Op   string // "read", "write" or "lock"
+	Err  error
+}
+
+func (e *ConfigFileError) Error() string {
+	reason := e.Err.Error()
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) {
+		reason = pe.Err.Error() // the path is said once, below
+	}
+	var le *os.LinkError
+	if errors.As(e.Err, &le) {
+		reason = le.Err.Error()
+	}
+	what := "the config file"
+	if e.Op == "lock" {
+		what = "the lock file"
+	}
+	return fmt.Sprintf("cannot %s %s %s: %s", e.Op, what, e.Path, reason)
+}
+
+func (e *ConfigFileError) Unwrap() error { return e.Err }
+
+// Class keeps oauth.Classify from reading the system error inside as a network failure.
+func (e *ConfigFileError) Class() oauth.Class { return oauth.ClassOther }

@@ -384,6 +384,13 @@ const (
 	ClassApp
 )
 
+// Classifier is an error that knows its own Class, such as a keychain item that is lost
+// (sign in again, or enter the secret again) or a config file that cannot be written.
+type Classifier interface {
+	error
+	Class() Class
+}
+
 // Classify sorts an error into a Class.
 func Classify(err error) Class {
 	if err == nil {
@@ -391,11 +398,14 @@ func Classify(err error) Class {
 	}
 	var de *declinedError
 	var xe *expiredError
+	var cl Classifier
 	switch {
 	case errors.As(err, &de):
 		return ClassConsent
 	case errors.As(err, &xe):
 		return ClassOther
+	case errors.As(err, &cl):
+		return cl.Class()
 	}
 	var ee *EntraError
 	if errors.As(err, &ee) {
