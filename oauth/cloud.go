@@ -19,8 +19,10 @@ type Cloud string
 // The clouds the wizard supports.
 const (
 	Global Cloud = "global"
-	USGov  Cloud = "usgov"
-	China  Cloud = "china"
+	USGov  Cloud = "usgov" // US Government L4 (GCC High)
+	// USGovDoD is US Government L5 (DoD): the same sign-in host as USGov, its own Graph.
+	USGovDoD Cloud = "usgov-dod"
+	China    Cloud = "china"
 )
 
 // ParseCloud accepts the names used on the command line and in profiles.
@@ -28,19 +30,23 @@ func ParseCloud(s string) (Cloud, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "global", "public", "worldwide", "azurecloud":
 		return Global, nil
-	case "usgov", "us-gov", "gcchigh", "gcc-high", "dod", "azureusgovernment":
+	case "usgov", "us-gov", "gcchigh", "gcc-high", "azureusgovernment":
 		return USGov, nil
+	case "usgov-dod", "us-gov-dod", "usgovdod", "dod":
+		return USGovDoD, nil
 	case "china", "cn", "21vianet", "azurechinacloud":
 		return China, nil
 	}
-	return "", fmt.Errorf("unknown cloud %q (use global, usgov or china)", s)
+	return "", fmt.Errorf("unknown cloud %q (use global, usgov, usgov-dod or china)", s)
 }
 
 // Label names the cloud with its sign-in host, as shown in pickers.
 func (c Cloud) Label() string {
 	switch c {
 	case USGov:
-		return "US Government (login.microsoftonline.us)"
+		return "US Government GCC High (login.microsoftonline.us)"
+	case USGovDoD:
+		return "US Government DoD (login.microsoftonline.us, dod-graph.microsoft.us)"
 	case China:
 		return "China, operated by 21Vianet (login.partner.microsoftonline.cn)"
 	default:
@@ -67,18 +73,7 @@ const (
 // HostsFor returns the hosts of a cloud, with M365CREDS_LOGIN_URL and M365CREDS_GRAPH_URL
 // applied when set.
 func HostsFor(c Cloud) Hosts {
-	var h Hosts
-	switch c {
-	case USGov:
-		h = Hosts{Login: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us",
-			Portal: "https://portal.azure.us", GraphResource: "https://graph.microsoft.us"}
-	case China:
-		h = Hosts{Login: "https://login.partner.microsoftonline.cn", Graph: "https://microsoftgraph.chinacloudapi.cn",
-			Portal: "https://portal.azure.cn", GraphResource: "https://microsoftgraph.chinacloudapi.cn"}
-	default:
-		h = Hosts{Login: "https://login.microsoftonline.com", Graph: "https://graph.microsoft.com",
-			Portal: "https://portal.azure.com", GraphResource: "https://graph.microsoft.com"}
-	}
+	h := c.Hosts()
 	if v := strings.TrimSpace(os.Getenv(EnvLoginURL)); v != "" {
 		h.Login = strings.TrimRight(v, "/")
 	}
@@ -87,6 +82,29 @@ func HostsFor(c Cloud) Hosts {
 	}
 	return h
 }
+
+// Hosts are the cloud's own hosts, as Microsoft documents them for national clouds, without
+// any override.
+func (c Cloud) Hosts() Hosts {
+	switch c {
+	case USGov:
+		return Hosts{Login: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us",
+			Portal: "https://portal.azure.us", GraphResource: "https://graph.microsoft.us"}
+	case USGovDoD:
+		return Hosts{Login: "https://login.microsoftonline.us", Graph: "https://dod-graph.microsoft.us",
+			Portal: "https://portal.azure.us", GraphResource: "https://dod-graph.microsoft.us"}
+	case China:
+		return Hosts{Login: "https://login.partner.microsoftonline.cn", Graph: "https://microsoftgraph.chinacloudapi.cn",
+			Portal: "https://portal.azure.cn", GraphResource: "https://microsoftgraph.chinacloudapi.cn"}
+	default:
+		return Hosts{Login: "https://login.microsoftonline.com", Graph: "https://graph.microsoft.com",
+			Portal: "https://portal.azure.com", GraphResource: "https://graph.microsoft.com"}
+	}
+}
+
+// GraphResource is Microsoft Graph's resource identifier in the cloud; app-only scopes are
+// built from it ("<resource>/.default").
+func (c Cloud) GraphResource() string { return c.Hosts().GraphResource }
 
 // Overrides lists the endpoint variables in effect, as "NAME=value", for a warning.
 func Overrides() []string {
