@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/oauth"
 )
 
@@ -244,24 +245,25 @@ func parseConfig(raw []byte) (*config, error) {
 	}
 	for name, e := range cfg.Profiles {
 		if e == nil || e.Name != name || ValidateName(name) != nil {
-			return nil, fmt.Errorf("profile entry %q is not valid", name)
+			return nil, fmt.Errorf("profile entry %q is not valid", sanitize.Line(name, 64))
 		}
+		e.Profile = e.cleaned()
 		if (e.Generation == "") != (len(e.Items) == 0) || (e.Generation != "" && !validGeneration(e.Generation)) {
 			return nil, fmt.Errorf("profile %q has a damaged generation", name)
 		}
 		for _, item := range e.Items {
 			if !slices.Contains(allItems, item) {
-				return nil, fmt.Errorf("profile %q lists an unknown item %q", name, item)
+				return nil, fmt.Errorf("profile %q lists an unknown item %q", name, sanitize.Line(item, 64))
 			}
 		}
 	}
 	for name, gens := range cfg.Pending {
 		if ValidateName(name) != nil {
-			return nil, fmt.Errorf("pending entry %q is not valid", name)
+			return nil, fmt.Errorf("pending entry %q is not valid", sanitize.Line(name, 64))
 		}
 		for _, g := range gens {
 			if !validGeneration(g) {
-				return nil, fmt.Errorf("pending entry %q is not valid", name)
+				return nil, fmt.Errorf("pending entry %q is not valid", sanitize.Line(name, 64))
 			}
 		}
 	}
