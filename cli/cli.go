@@ -240,7 +240,7 @@ func needTerminal(what, alternative string) error {
 
 // openStore opens the profile store. backend is the --store flag ("" → the platform keychain).
 func (a *app) openStore(backend string) (*keyring.Store, error) {
-	opts := keyring.DefaultOptions()
+	opts := keyring.OptionsFrom(a.env.Getenv)
 	if a.env.Service != "" {
 		opts.Service = a.env.Service
 	}

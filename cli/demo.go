@@ -51,7 +51,7 @@ func (a *app) runDemo() error {
 	// Every call of this run goes to the simulator; the process environment stays as it is.
 	a.endpoints = oauth.Endpoints{Login: base, Graph: base}
 	// The store keeps the demo's config file and items apart by service name.
-	opts := keyring.DefaultOptions()
+	opts := keyring.OptionsFrom(a.env.Getenv)
 	opts.Service = demoService
 	if dir := a.env.Getenv("M365CREDS_CONFIG_DIR"); dir != "" {
 		opts.ConfigDir = dir

@@ -113,7 +113,7 @@ func exitCode(err error) int {
 		return ExitConsent
 	case oauth.ClassNetwork:
 		return ExitNetwork
-	case oauth.ClassOther:
+	case oauth.ClassOther, oauth.ClassApp: // an unknown app: exit 1 with oauth.Explain's check of the IDs
 	}
 	return ExitError
 }

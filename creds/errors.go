@@ -79,12 +79,17 @@ func ProblemOf(err error) Problem {
 // classify decides the problem of an error from below: the keychain, the config file or
 // Microsoft.
 func classify(err error) Problem {
-	var nf *keyring.NotFoundError
+	var (
+		nf *keyring.NotFoundError
+		cf *keyring.ConfigFileError
+	)
 	switch {
 	case err == nil:
 		return ProblemOther
 	case errors.As(err, &nf):
 		return ProblemNotFound
+	case errors.As(err, &cf):
+		return ProblemConfig
 	case errors.Is(err, keyring.ErrUnavailable), errors.Is(err, keyring.ErrTimeout):
 		return ProblemKeychain
 	}
@@ -95,6 +100,8 @@ func classify(err error) Problem {
 		return ProblemConsent
 	case oauth.ClassNetwork:
 		return ProblemNetwork
+	case oauth.ClassApp:
+		return ProblemApp
 	case oauth.ClassOther:
 	}
 	return ProblemOther

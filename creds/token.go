@@ -75,9 +75,6 @@ func (s *Service) Token(ctx context.Context, p keyring.Profile, req TokenRequest
 // cached returns the cached token when it serves the request for long enough.
 func (s *Service) cached(ctx context.Context, p keyring.Profile, scopes []string) (TokenResult, bool, error) {
 	sec, err := s.Store.AccessToken(ctx, p.Name)
-	if errors.Is(err, keyring.ErrLostAccessToken) {
-		return TokenResult{}, false, nil // only a cache: the refresh token gets a new one
-	}
 	if err != nil {
 		return TokenResult{}, false, s.readFailure(err, p, OpToken)
 	}
@@ -94,9 +91,6 @@ func (s *Service) cached(ctx context.Context, p keyring.Profile, scopes []string
 // them.
 func (s *Service) secrets(ctx context.Context, p keyring.Profile, op Op) (keyring.Secrets, error) {
 	sec, err := s.Store.Secrets(ctx, p.Name)
-	if errors.Is(err, keyring.ErrLostAccessToken) {
-		sec, err = s.Store.SecretsWithout(ctx, p.Name, keyring.ItemAccessToken)
-	}
 	if err != nil {
 		return keyring.Secrets{}, s.readFailure(err, p, op)
 	}

@@ -75,7 +75,7 @@ func (f *fileBackend) load() (map[string]string, error) {
 		return map[string]string{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, &ConfigFileError{Path: f.path, Op: "read", Err: err}
 	}
 	items := map[string]string{}
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -92,7 +92,7 @@ func (f *fileBackend) update(fn func(map[string]string) bool) error {
 	defer f.mu.Unlock()
 	unlock, err := lockFile(context.Background(), f.path+".lock")
 	if err != nil {
-		return err
+		return &ConfigFileError{Path: f.path + ".lock", Op: "lock", Err: err}
 	}
 	defer unlock()
 	items, err := f.load()
@@ -106,7 +106,10 @@ func (f *fileBackend) update(fn func(map[string]string) bool) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(f.path, raw)
+	if err := writeFileAtomic(f.path, raw); err != nil {
+		return &ConfigFileError{Path: f.path, Op: "write", Err: err}
+	}
+	return nil
 }
 
 func (f *fileBackend) set(service, account, value string) error {
@@ -171,13 +174,15 @@ func withTimeout[T any](ctx context.Context, timeout time.Duration, op func() (T
 }
 
 // explain turns what go-keyring and D-Bus report into a cause and a next step. It only looks at
-// the error text, which never contains the value being stored.
-func explain(err error) error {
+// the error text, which never contains the value being stored. sessionBus is the D-Bus
+// session address the process has ("" for none).
+func explain(err error, sessionBus string) error {
 	if err == nil || errors.Is(err, errItemMissing) {
 		return err
 	}
 	var ue *UnavailableError
-	if errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	var ce *ConfigFileError
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	if errors.Is(err, gokeyring.ErrSetDataTooBig) {
@@ -186,7 +191,7 @@ func explain(err error) error {
 	msg := err.Error()
 	low := strings.ToLower(msg)
 	switch {
-	case runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" &&
+	case runtime.GOOS == "linux" && sessionBus == "" &&
 		(strings.Contains(low, "dbus") || strings.Contains(low, "x11") || strings.Contains(low, "autolaunch")):
 		return &UnavailableError{Reason: "there is no D-Bus session (common over SSH and in containers)",
 			Hint: "Run inside a desktop session, or start one: dbus-run-session -- sh, then unlock gnome-keyring; or use --store file", Err: err}

@@ -133,28 +133,6 @@ func TestConfigFilesAndModes(t *testing.T) {
 	}
 }
 
-func TestDefaultOptions(t *testing.T) {
-	t.Setenv("M365CREDS_CONFIG_DIR", "/tmp/x")
-	t.Setenv("M365CREDS_KEYRING_TIMEOUT", "")
-	t.Setenv("DISPLAY", "")
-	t.Setenv("WAYLAND_DISPLAY", "")
-	o := DefaultOptions()
-	if o.ConfigDir != "/tmp/x" || o.Service != "m365creds" || o.Backend != BackendKeychain {
-		t.Errorf("DefaultOptions = %+v", o)
-	}
-	if o.Timeout != 5*time.Second {
-		t.Errorf("headless timeout %v, want 5s", o.Timeout)
-	}
-	t.Setenv("DISPLAY", ":0")
-	if o := DefaultOptions(); o.Timeout != 30*time.Second {
-		t.Errorf("desktop timeout %v, want 30s (long enough for an unlock prompt)", o.Timeout)
-	}
-	t.Setenv("M365CREDS_KEYRING_TIMEOUT", "90s")
-	if o := DefaultOptions(); o.Timeout != 90*time.Second {
-		t.Errorf("timeout %v, want 90s from M365CREDS_KEYRING_TIMEOUT", o.Timeout)
-	}
-}
-
 func TestTouchAndNotFound(t *testing.T) {
 	s := openWith(t, t.TempDir(), newMem())
 	ctx := context.Background()

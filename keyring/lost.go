@@ -1,33 +1,10 @@
 package keyring
 
-import (
-	"context"
-	"errors"
-)
-
-// Lost items: the config file names an item the keychain no longer has.
-var (
-	ErrLostAccessToken  = errors.New("the keychain has lost the cached access token")
-	ErrLostRefreshToken = errors.New("the keychain has lost the refresh token")
-	ErrLostSecret       = errors.New("the keychain has lost the client secret")
-)
-
-func (e *lostItemError) Is(target error) bool {
-	switch target {
-	case ErrLostAccessToken:
-		return e.item == itemAccessToken
-	case ErrLostRefreshToken:
-		return e.item == itemRefreshToken
-	case ErrLostSecret:
-		return e.item == itemClientSecret
-	}
-	return false
-}
+import "context"
 
 // The items SecretsWithout can leave out.
 const (
 	ItemClientSecret = itemClientSecret
-	ItemAccessToken  = itemAccessToken
 )
 
 // SecretsWithout reads a profile's secrets except one item: rotate repairs a lost client secret

@@ -18,11 +18,14 @@ package keyring
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/oauth"
 )
 
@@ -44,6 +47,39 @@ type Profile struct {
 	Created         time.Time      `json:"created"`
 	Updated         time.Time      `json:"updated"`
 	LastRefresh     time.Time      `json:"lastRefresh,omitzero"`
+}
+
+// maxDisplayLen bounds the account fields: longer than any user principal name (113) or
+// display name (256) Entra accepts.
+const maxDisplayLen = 300
+
+// cleaned returns the profile with every text field that gets printed stripped of control
+// characters, and the account fields clipped. The config file is the user's to edit, so
+// whatever it holds is outside text.
+func (p Profile) cleaned() Profile {
+	p.Cloud = oauth.Cloud(sanitize.Line(string(p.Cloud), maxDisplayLen))
+	p.Tenant = sanitize.Line(p.Tenant, maxDisplayLen)
+	p.TenantID = sanitize.Line(p.TenantID, maxDisplayLen)
+	p.ClientID = sanitize.Line(p.ClientID, maxDisplayLen)
+	p.Audience = oauth.Audience(sanitize.Line(string(p.Audience), maxDisplayLen))
+	p.Kind = oauth.Kind(sanitize.Line(string(p.Kind), maxDisplayLen))
+	p.RedirectURI = sanitize.Line(p.RedirectURI, 0)
+	p.Account = sanitize.Line(p.Account, maxDisplayLen)
+	p.AccountName = sanitize.Line(p.AccountName, maxDisplayLen)
+	p.RequestedScopes = cleanList(p.RequestedScopes)
+	p.GrantedScopes = cleanList(p.GrantedScopes)
+	return p
+}
+
+func cleanList(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = sanitize.Line(s, 0)
+	}
+	return out
 }
 
 // Secrets is the part of a profile that lives only in the keychain.
@@ -76,7 +112,13 @@ func ValidateName(name string) error {
 			}
 			return r
 		}, name)
-		return fmt.Errorf("profile names may use letters, digits, '-', '_' and '.'; %q has %q", name, firstRune(bad))
+		// The name itself is not repeated: what lands where a name belongs may be a
+		// secret pasted into the wrong place, and '~' is in every Entra secret.
+		msg := fmt.Sprintf("profile names may use letters, digits, '-', '_' and '.'; this one has %q", firstRune(bad))
+		if strings.Contains(name, "~") {
+			msg += " (it looks like a client secret: secrets never go on the command line, the wizard asks for them)"
+		}
+		return errors.New(msg)
 	}
 	return nil
 }
@@ -117,10 +159,15 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	if len(e.Known) == 0 {
-		return fmt.Sprintf("no profile named %q: there are no profiles yet (run m365creds to create one)", e.Name)
+	what := fmt.Sprintf("no profile named %q", e.Name)
+	if err := ValidateName(e.Name); err != nil {
+		// Not a name at all (perhaps a secret in the wrong place): do not repeat it.
+		what = "no such profile (" + err.Error() + ")"
 	}
-	return fmt.Sprintf("no profile named %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
+	if len(e.Known) == 0 {
+		return what + ": there are no profiles yet (run m365creds to create one)"
+	}
+	return fmt.Sprintf("%s (known: %s)", what, strings.Join(e.Known, ", "))
 }
 
 // Is makes errors.Is(err, ErrNotFound) work.
@@ -159,3 +206,30 @@ func (e *CorruptConfigError) Error() string {
 }
 
 func (e *CorruptConfigError) Unwrap() error { return e.Err }
+
+// ConfigFileError means a file in the config directory could not be read or written: a
+// read-only or full disk, a directory where the file should be, missing permissions. It is
+// the machine's problem, not the network's nor the keychain's.
+type ConfigFileError struct {
+	Path string
+	Op   string // "read", "write" or "lock"
+	Err  error
+}
+
+func (e *ConfigFileError) Error() string {
+	reason := e.Err.Error()
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) {
+		reason = pe.Err.Error() // the path is said once, below
+	}
+	var le *os.LinkError
+	if errors.As(e.Err, &le) {
+		reason = le.Err.Error()
+	}
+	return fmt.Sprintf("cannot %s %s: %s", e.Op, e.Path, reason)
+}
+
+func (e *ConfigFileError) Unwrap() error { return e.Err }
+
+// Class keeps oauth.Classify from reading the system error inside as a network failure.
+func (e *ConfigFileError) Class() oauth.Class { return oauth.ClassOther }

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/m365creds/m365creds/internal/sanitize"
+	"github.com/m365creds/m365creds/oauth"
 )
 
 // Backend chooses where secrets go.
@@ -29,42 +32,71 @@ const (
 	BackendFile Backend = "file"
 )
 
-// Options configure a Store.
+// Options configure a Store. The package never reads the environment: whatever depends on it
+// is an option (see OptionsFrom).
 type Options struct {
 	Service   string // keychain service name: "m365creds", or "m365creds-demo" for the demo
 	ConfigDir string
 	Backend   Backend
 	Timeout   time.Duration // per keychain call
+	// HasDesktop says someone may be there to answer an unlock prompt.
+	HasDesktop bool
+	// SessionBus is the D-Bus session bus address ("" when there is none), for telling a
+	// missing session from a broken one when the Secret Service fails.
+	SessionBus string
 }
 
 // DefaultService is the keychain service real profiles live under.
 const DefaultService = "m365creds"
 
-// DefaultOptions reads M365CREDS_CONFIG_DIR and M365CREDS_KEYRING_TIMEOUT. The default timeout
-// is long enough for a desktop unlock prompt, and short on a headless machine where nobody
-// could answer one.
-func DefaultOptions() Options {
-	o := Options{Service: DefaultService, Backend: BackendKeychain, Timeout: 5 * time.Second}
-	if hasDesktop() {
+// OptionsFrom builds the default options from an environment lookup (os.Getenv in the
+// program, a map in tests): M365CREDS_CONFIG_DIR, M365CREDS_KEYRING_TIMEOUT, DISPLAY and
+// WAYLAND_DISPLAY, DBUS_SESSION_BUS_ADDRESS, and the variables the OS's config directory
+// comes from. The default timeout is long enough for a desktop unlock prompt, and short on a
+// headless machine where nobody could answer one.
+func OptionsFrom(getenv func(string) string) Options {
+	o := Options{Service: DefaultService, Backend: BackendKeychain, Timeout: 5 * time.Second,
+		SessionBus: getenv("DBUS_SESSION_BUS_ADDRESS")}
+	o.HasDesktop = runtime.GOOS == "darwin" || runtime.GOOS == "windows" ||
+		getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
+	if o.HasDesktop {
 		o.Timeout = 30 * time.Second
 	}
-	if d, err := time.ParseDuration(os.Getenv("M365CREDS_KEYRING_TIMEOUT")); err == nil && d > 0 {
+	if d, err := time.ParseDuration(getenv("M365CREDS_KEYRING_TIMEOUT")); err == nil && d > 0 {
 		o.Timeout = d
 	}
-	o.ConfigDir = os.Getenv("M365CREDS_CONFIG_DIR")
+	o.ConfigDir = getenv("M365CREDS_CONFIG_DIR")
 	if o.ConfigDir == "" {
-		if dir, err := os.UserConfigDir(); err == nil {
+		if dir := userConfigDir(runtime.GOOS, getenv); dir != "" {
 			o.ConfigDir = filepath.Join(dir, "m365creds")
 		}
 	}
 	return o
 }
 
-func hasDesktop() bool {
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-		return true
+// userConfigDir is os.UserConfigDir with the environment passed in.
+func userConfigDir(goos string, getenv func(string) string) string {
+	switch goos {
+	case "windows":
+		return getenv("AppData")
+	case "darwin", "ios":
+		if h := getenv("HOME"); h != "" {
+			return filepath.Join(h, "Library", "Application Support")
+		}
+		return ""
+	case "plan9":
+		if h := getenv("home"); h != "" {
+			return filepath.Join(h, "lib")
+		}
+		return ""
 	}
-	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	if x := getenv("XDG_CONFIG_HOME"); filepath.IsAbs(x) {
+		return x
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config")
+	}
+	return ""
 }
 
 // The items a profile can have in the keychain.
@@ -156,7 +188,7 @@ func (s *Store) load() (*config, error) {
 		return &config{Version: configVersion, Profiles: map[string]*entry{}}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, &ConfigFileError{Path: s.path, Op: "read", Err: err}
 	}
 	cfg, err := parseConfig(raw)
 	if err != nil {
@@ -213,24 +245,25 @@ func parseConfig(raw []byte) (*config, error) {
 	}
 	for name, e := range cfg.Profiles {
 		if e == nil || e.Name != name || ValidateName(name) != nil {
-			return nil, fmt.Errorf("profile entry %q is not valid", name)
+			return nil, fmt.Errorf("profile entry %q is not valid", sanitize.Line(name, 64))
 		}
+		e.Profile = e.cleaned()
 		if (e.Generation == "") != (len(e.Items) == 0) || (e.Generation != "" && !validGeneration(e.Generation)) {
 			return nil, fmt.Errorf("profile %q has a damaged generation", name)
 		}
 		for _, item := range e.Items {
 			if !slices.Contains(allItems, item) {
-				return nil, fmt.Errorf("profile %q lists an unknown item %q", name, item)
+				return nil, fmt.Errorf("profile %q lists an unknown item %q", name, sanitize.Line(item, 64))
 			}
 		}
 	}
 	for name, gens := range cfg.Pending {
 		if ValidateName(name) != nil {
-			return nil, fmt.Errorf("pending entry %q is not valid", name)
+			return nil, fmt.Errorf("pending entry %q is not valid", sanitize.Line(name, 64))
 		}
 		for _, g := range gens {
 			if !validGeneration(g) {
-				return nil, fmt.Errorf("pending entry %q is not valid", name)
+				return nil, fmt.Errorf("pending entry %q is not valid", sanitize.Line(name, 64))
 			}
 		}
 	}
@@ -241,7 +274,7 @@ func parseConfig(raw []byte) (*config, error) {
 // saving different profiles keep each other's entries.
 func (s *Store) update(ctx context.Context, fn func(*config) error) error {
 	// '@' cannot occur in a profile name, so this never collides with a profile's lock file.
-	unlock, err := lockFile(ctx, filepath.Join(s.opts.ConfigDir, "locks", "@config.lock"))
+	unlock, err := s.lock(ctx, filepath.Join(s.opts.ConfigDir, "locks", "@config.lock"))
 	if err != nil {
 		return err
 	}
@@ -257,7 +290,10 @@ func (s *Store) update(ctx context.Context, fn func(*config) error) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.path, raw)
+	if err := writeFileAtomic(s.path, raw); err != nil {
+		return &ConfigFileError{Path: s.path, Op: "write", Err: err}
+	}
+	return nil
 }
 
 // List returns every profile, sorted by name.
@@ -316,7 +352,7 @@ func (s *Store) read(ctx context.Context, name string, wanted []string) (Secrets
 			return Secrets{}, err
 		}
 		sec, err := s.readEntry(ctx, e, wanted)
-		var lost *lostItemError
+		var lost *LostItemError
 		if !errors.As(err, &lost) || attempt == 3 {
 			return sec, err
 		}
@@ -324,9 +360,16 @@ func (s *Store) read(ctx context.Context, name string, wanted []string) (Secrets
 		if err != nil {
 			return Secrets{}, err // deleted meanwhile: say so rather than "lost"
 		}
-		if now.Generation == e.Generation {
+		if now.Generation != e.Generation {
+			continue
+		}
+		if lost.Item != itemAccessToken {
 			return Secrets{}, lost
 		}
+		// Only the cached access token is gone: that is no cached token, not a broken
+		// profile; the refresh token gets a new one.
+		rest := slices.DeleteFunc(slices.Clone(wanted), func(item string) bool { return item == itemAccessToken })
+		return s.readEntry(ctx, e, rest)
 	}
 }
 
@@ -337,9 +380,6 @@ func (s *Store) readEntry(ctx context.Context, e *entry, wanted []string) (Secre
 			continue
 		}
 		value, err := s.readItem(ctx, e.Name, item, e.Generation)
-		if item == itemAccessToken && errors.Is(err, ErrLostAccessToken) {
-			continue // only a cache: the refresh token gets a new one
-		}
 		if err != nil {
 			return Secrets{}, err
 		}
@@ -350,11 +390,52 @@ func (s *Store) readEntry(ctx context.Context, e *entry, wanted []string) (Secre
 	return sec, nil
 }
 
-// lostItemError means an item the config file names is not in the keychain.
-type lostItemError struct{ profile, item, detail string }
+// Errors for an item the config file names but the keychain no longer has. errors.Is on a
+// *LostItemError matches the one for its item. A lost cached access token is no error: it
+// reads as no cached token.
+var (
+	// ErrLostRefreshToken means the refresh token is gone: the user must sign in again.
+	ErrLostRefreshToken = errors.New("the keychain has lost the refresh token")
+	// ErrLostSecret means the client secret is gone: it must be entered again (rotate).
+	ErrLostSecret = errors.New("the keychain has lost the client secret")
+)
 
-func (e *lostItemError) Error() string {
-	return fmt.Sprintf("the keychain has lost the %s of profile %q%s: run m365creds setup --profile %s again", e.item, e.profile, e.detail, e.profile)
+// LostItemError means an item the config file names is not in the keychain.
+type LostItemError struct {
+	Profile string
+	Item    string // "client-secret", "refresh-token" or "access-token"
+	Detail  string // which part of a chunked value, or ""
+}
+
+func (e *LostItemError) Error() string {
+	next := fmt.Sprintf("run m365creds setup --profile %s again", e.Profile)
+	if e.Item == itemClientSecret {
+		next = fmt.Sprintf("enter it again with m365creds rotate %s", e.Profile)
+	}
+	return fmt.Sprintf("the keychain has lost the %s of profile %q%s: %s", e.Item, e.Profile, e.Detail, next)
+}
+
+// Is matches ErrLostRefreshToken or ErrLostSecret by item.
+func (e *LostItemError) Is(target error) bool {
+	switch target {
+	case ErrLostRefreshToken:
+		return e.Item == itemRefreshToken
+	case ErrLostSecret:
+		return e.Item == itemClientSecret
+	}
+	return false
+}
+
+// Class tells oauth.Classify what the user must do: sign in again for a lost refresh token,
+// enter the secret again for a lost secret.
+func (e *LostItemError) Class() oauth.Class {
+	switch e.Item {
+	case itemRefreshToken:
+		return oauth.ClassConsent
+	case itemClientSecret:
+		return oauth.ClassSecret
+	}
+	return oauth.ClassOther
 }
 
 type accessItem struct {
@@ -440,7 +521,7 @@ func (s *Store) readItem(ctx context.Context, profile, item, gen string) (string
 	acct := account(profile, item, gen)
 	head, err := s.get(ctx, acct)
 	if errors.Is(err, errItemMissing) {
-		return "", &lostItemError{profile: profile, item: item}
+		return "", &LostItemError{Profile: profile, Item: item}
 	}
 	if err != nil {
 		return "", err
@@ -457,7 +538,7 @@ func (s *Store) readItem(ctx context.Context, profile, item, gen string) (string
 		c, err := s.get(ctx, acct+"#"+strconv.Itoa(i))
 		if err != nil {
 			if errors.Is(err, errItemMissing) {
-				return "", &lostItemError{profile: profile, item: item, detail: fmt.Sprintf(" (part %d of %d)", i, count)}
+				return "", &LostItemError{Profile: profile, Item: item, Detail: fmt.Sprintf(" (part %d of %d)", i, count)}
 			}
 			return "", err
 		}
@@ -550,8 +631,21 @@ var allItems = []string{itemClientSecret, itemRefreshToken, itemAccessToken}
 // Lock's, so a caller holding Lock can still save. '@' cannot occur in a profile name, so
 // the file never collides with a profile's own lock.
 func (s *Store) lockSaves(ctx context.Context, name string) (func(), error) {
-	return lockFile(ctx, filepath.Join(s.opts.ConfigDir, "locks", name+"@save.lock"))
+	return s.lock(ctx, filepath.Join(s.opts.ConfigDir, "locks", name+"@save.lock"))
 }
+
+// lock is lockFile with file-system failures (a read-only or full disk) reported as
+// ConfigFileError; waiting in vain for another process stays the context's error.
+func (s *Store) lock(ctx context.Context, path string) (func(), error) {
+	unlock, err := lockFile(ctx, path)
+	if err != nil && ctx.Err() == nil {
+		return nil, &ConfigFileError{Path: path, Op: "lock", Err: err}
+	}
+	return unlock, err
+}
+
+// explain is the package's explain with this store's session bus.
+func (s *Store) explain(err error) error { return explain(err, s.opts.SessionBus) }
 
 // Save stores a profile and its secrets. The new items are written and read back under a new
 // generation first; the config file then switches to them in one rename; only after that are
@@ -869,24 +963,24 @@ func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
-	return lockFile(ctx, filepath.Join(s.opts.ConfigDir, "locks", name+".lock"))
+	return s.lock(ctx, filepath.Join(s.opts.ConfigDir, "locks", name+".lock"))
 }
 
 func (s *Store) set(ctx context.Context, acct, value string) error {
 	_, err := withTimeout(ctx, s.opts.Timeout, func() (struct{}, error) {
 		return struct{}{}, s.backend.set(s.opts.Service, acct, value)
 	})
-	return explain(err)
+	return s.explain(err)
 }
 
 func (s *Store) get(ctx context.Context, acct string) (string, error) {
 	v, err := withTimeout(ctx, s.opts.Timeout, func() (string, error) { return s.backend.get(s.opts.Service, acct) })
-	return v, explain(err)
+	return v, s.explain(err)
 }
 
 func (s *Store) del(ctx context.Context, acct string) error {
 	_, err := withTimeout(ctx, s.opts.Timeout, func() (struct{}, error) {
 		return struct{}{}, s.backend.del(s.opts.Service, acct)
 	})
-	return explain(err)
+	return s.explain(err)
 }

@@ -280,14 +280,14 @@ func TestTimeoutSaysWhatToDo(t *testing.T) {
 }
 
 func TestExplainKnownFailures(t *testing.T) {
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+	t.Parallel()
 	for msg, want := range map[string]string{
 		"failed to unlock correct collection '/org/freedesktop/secrets/collection/login'": "locked",
 		"The name org.freedesktop.secrets was not provided by any .service files":         "no Secret Service provider",
 		"dial unix /nonexistent: connect: no such file or directory":                      "D-Bus session bus",
 		"Permission denied": "refused access",
 	} {
-		err := explain(errors.New(msg))
+		err := explain(errors.New(msg), "unix:path=/nonexistent")
 		var ue *UnavailableError
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), want) || ue.Hint == "" {
 			t.Errorf("explain(%q) = %v", msg, err)

@@ -11,10 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/m365creds/m365creds/internal/sanitize"
 )
 
 // App is what the package needs to know about an app registration and the profile using it.
@@ -49,7 +52,8 @@ const DefaultHTTPTimeout = 30 * time.Second
 
 // NewClient returns a client for app. hc may be nil for a client with a 30 s timeout. Whatever
 // client is given, the Origin header is removed from every request: Entra refuses confidential
-// clients that send one (AADSTS9002326).
+// clients that send one (AADSTS9002326). A 429 answer with Retry-After is retried once when
+// the wait fits in the request's time-out.
 func NewClient(app App, hc *http.Client) *Client {
 	return NewClientAt(app, hc, Endpoints{})
 }
@@ -66,29 +70,88 @@ func NewClientAt(app App, hc *http.Client, ep Endpoints) *Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	base.Transport = noOrigin{rt}
+	base.Transport = transport{rt}
 	if strings.TrimSpace(app.Tenant) == "" {
 		app.Tenant = "organizations"
 	}
 	return &Client{app: app, hc: &base, hosts: HostsFor(app.Cloud).With(ep), pollUnit: time.Second}
 }
 
-// noOrigin strips the Origin header; see NewClient.
-type noOrigin struct{ next http.RoundTripper }
+// transport strips the Origin header and retries once on throttling; see NewClient.
+type transport struct{ next http.RoundTripper }
 
 // CloseIdleConnections passes through, so http.Client.CloseIdleConnections keeps working.
-func (t noOrigin) CloseIdleConnections() {
+func (t transport) CloseIdleConnections() {
 	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
 }
 
-func (t noOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
+func (t transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Header.Get("Origin") != "" {
 		r = r.Clone(r.Context())
 		r.Header.Del("Origin")
 	}
-	return t.next.RoundTrip(r)
+	resp, err := t.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		return resp, err
+	}
+	wait, ok := retryWait(r.Context(), resp.Header.Get("Retry-After"), time.Now())
+	if !ok || (r.Body != nil && r.GetBody == nil) {
+		return resp, nil
+	}
+	retry := r.Clone(r.Context())
+	if r.GetBody != nil {
+		body, err := r.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		retry.Body = body
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	case <-timer.C:
+	}
+	return t.next.RoundTrip(retry)
+}
+
+// maxRetryWait bounds the wait a Retry-After can impose on a request without a deadline.
+const maxRetryWait = 30 * time.Second
+
+// retryMargin is left for the retried request itself: waiting until just before the deadline
+// only to time out would make the user wait for nothing.
+const retryMargin = time.Second
+
+// retryWait reads Retry-After (delay-seconds or an HTTP date, RFC 9110 §10.2.3) and says
+// whether waiting that long still leaves time for the retry before ctx's deadline.
+func retryWait(ctx context.Context, header string, now time.Time) (time.Duration, bool) {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return 0, false
+	}
+	var wait time.Duration
+	if secs, err := strconv.Atoi(header); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		wait = time.Duration(secs) * time.Second
+	} else if at, err := http.ParseTime(header); err == nil {
+		wait = max(at.Sub(now), 0)
+	} else {
+		return 0, false
+	}
+	if wait > maxRetryWait {
+		return 0, false
+	}
+	if deadline, ok := ctx.Deadline(); ok && now.Add(wait+retryMargin).After(deadline) {
+		return 0, false
+	}
+	return wait, true
 }
 
 // App returns the app the client was made for.
@@ -365,7 +428,11 @@ func (c *Client) AdminConsentURL(redirectURI, state string) string {
 	return c.hosts.Login + "/" + url.PathEscape(tenant) + "/v2.0/adminconsent?" + q.Encode()
 }
 
-// User is the signed-in account as Graph reports it.
+// maxUserFieldLen is longer than any user principal name (113 characters) or display name
+// (256) Entra accepts.
+const maxUserFieldLen = 300
+
+// User is the signed-in account as Graph reports it, cleaned of control characters.
 type User struct{ ID, DisplayName, UserPrincipalName, Mail string }
 
 // Me reads the signed-in user from Graph: GET <graph>/v1.0/me.
@@ -394,8 +461,8 @@ func (c *Client) Me(ctx context.Context, accessToken string) (*User, error) {
 		if json.Unmarshal(body, &gb) != nil && resp.StatusCode >= 500 {
 			return nil, &ResponseError{Endpoint: "graph", Status: resp.StatusCode, Reason: "an error page"}
 		}
-		return nil, &GraphError{Status: resp.StatusCode, Code: gb.Error.Code,
-			Message: redact(gb.Error.Message, []string{accessToken})}
+		return nil, &GraphError{Status: resp.StatusCode, Code: sanitize.Line(gb.Error.Code, maxCodeLen),
+			Message: sanitize.Line(redact(gb.Error.Message, []string{accessToken}), maxDescriptionLen)}
 	}
 	var u struct {
 		ID                string `json:"id"`
@@ -406,7 +473,10 @@ func (c *Client) Me(ctx context.Context, accessToken string) (*User, error) {
 	if err := json.Unmarshal(body, &u); err != nil {
 		return nil, &ResponseError{Endpoint: "graph", Status: resp.StatusCode, Reason: "the answer is not valid JSON"}
 	}
-	return &User{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail}, nil
+	// These fields are whatever the directory holds (a display name is free text), and they
+	// are printed and stored: keep them to one clean line of a sensible length.
+	return &User{ID: sanitize.Line(u.ID, maxCodeLen), DisplayName: sanitize.Line(u.DisplayName, maxUserFieldLen),
+		UserPrincipalName: sanitize.Line(u.UserPrincipalName, maxUserFieldLen), Mail: sanitize.Line(u.Mail, maxUserFieldLen)}, nil
 }
 
 // oidcScopes are granted implicitly and often left out of the answer's scope list.

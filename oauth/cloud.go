@@ -18,8 +18,10 @@ type Cloud string
 // The clouds the wizard supports.
 const (
 	Global Cloud = "global"
-	USGov  Cloud = "usgov"
-	China  Cloud = "china"
+	USGov  Cloud = "usgov" // US Government L4 (GCC High)
+	// USGovDoD is US Government L5 (DoD): the same sign-in host as USGov, its own Graph.
+	USGovDoD Cloud = "usgov-dod"
+	China    Cloud = "china"
 )
 
 // ParseCloud accepts the names used on the command line and in profiles.
@@ -27,19 +29,23 @@ func ParseCloud(s string) (Cloud, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "global", "public", "worldwide", "azurecloud":
 		return Global, nil
-	case "usgov", "us-gov", "gcchigh", "gcc-high", "dod", "azureusgovernment":
+	case "usgov", "us-gov", "gcchigh", "gcc-high", "azureusgovernment":
 		return USGov, nil
+	case "usgov-dod", "us-gov-dod", "usgovdod", "dod":
+		return USGovDoD, nil
 	case "china", "cn", "21vianet", "azurechinacloud":
 		return China, nil
 	}
-	return "", fmt.Errorf("unknown cloud %q (use global, usgov or china)", s)
+	return "", fmt.Errorf("unknown cloud %q (use global, usgov, usgov-dod or china)", s)
 }
 
 // Label names the cloud with its sign-in host, as shown in pickers.
 func (c Cloud) Label() string {
 	switch c {
 	case USGov:
-		return "US Government (login.microsoftonline.us)"
+		return "US Government GCC High (login.microsoftonline.us)"
+	case USGovDoD:
+		return "US Government DoD (login.microsoftonline.us, dod-graph.microsoft.us)"
 	case China:
 		return "China, operated by 21Vianet (login.partner.microsoftonline.cn)"
 	default:
@@ -63,6 +69,29 @@ const (
 	EnvLoginURL = "M365CREDS_LOGIN_URL"
 	EnvGraphURL = "M365CREDS_GRAPH_URL"
 )
+
+// Hosts are the cloud's own hosts, as Microsoft documents them for national clouds, without
+// any override.
+func (c Cloud) Hosts() Hosts {
+	switch c {
+	case USGov:
+		return Hosts{Login: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us",
+			Portal: "https://portal.azure.us", GraphResource: "https://graph.microsoft.us"}
+	case USGovDoD:
+		return Hosts{Login: "https://login.microsoftonline.us", Graph: "https://dod-graph.microsoft.us",
+			Portal: "https://portal.azure.us", GraphResource: "https://dod-graph.microsoft.us"}
+	case China:
+		return Hosts{Login: "https://login.partner.microsoftonline.cn", Graph: "https://microsoftgraph.chinacloudapi.cn",
+			Portal: "https://portal.azure.cn", GraphResource: "https://microsoftgraph.chinacloudapi.cn"}
+	default:
+		return Hosts{Login: "https://login.microsoftonline.com", Graph: "https://graph.microsoft.com",
+			Portal: "https://portal.azure.com", GraphResource: "https://graph.microsoft.com"}
+	}
+}
+
+// GraphResource is Microsoft Graph's resource identifier in the cloud; app-only scopes are
+// built from it ("<resource>/.default").
+func (c Cloud) GraphResource() string { return c.Hosts().GraphResource }
 
 // Endpoints replace a cloud's sign-in and Graph hosts, for the simulator or a private
 // deployment. The zero value keeps Microsoft's hosts.
@@ -112,19 +141,7 @@ func ParseEndpoints(login, graph string) (Endpoints, error) {
 }
 
 // HostsFor returns Microsoft's hosts for a cloud.
-func HostsFor(c Cloud) Hosts {
-	switch c {
-	case USGov:
-		return Hosts{Login: "https://login.microsoftonline.us", Graph: "https://graph.microsoft.us",
-			Portal: "https://portal.azure.us", GraphResource: "https://graph.microsoft.us"}
-	case China:
-		return Hosts{Login: "https://login.partner.microsoftonline.cn", Graph: "https://microsoftgraph.chinacloudapi.cn",
-			Portal: "https://portal.azure.cn", GraphResource: "https://microsoftgraph.chinacloudapi.cn"}
-	default:
-		return Hosts{Login: "https://login.microsoftonline.com", Graph: "https://graph.microsoft.com",
-			Portal: "https://portal.azure.com", GraphResource: "https://graph.microsoft.com"}
-	}
-}
+func HostsFor(c Cloud) Hosts { return c.Hosts() }
 
 // With applies endpoint replacements. GraphResource stays: scopes name Microsoft's resource
 // whichever server answers.

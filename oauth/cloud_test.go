@@ -168,3 +168,38 @@ func TestParseEndpoints(t *testing.T) {
 		t.Error("IsZero")
 	}
 }
+
+func TestNationalCloudHosts(t *testing.T) {
+	t.Parallel()
+	cases := map[Cloud][3]string{
+		Global:   {"https://login.microsoftonline.com", "https://graph.microsoft.com", "https://portal.azure.com"},
+		USGov:    {"https://login.microsoftonline.us", "https://graph.microsoft.us", "https://portal.azure.us"},
+		USGovDoD: {"https://login.microsoftonline.us", "https://dod-graph.microsoft.us", "https://portal.azure.us"},
+		China:    {"https://login.partner.microsoftonline.cn", "https://microsoftgraph.chinacloudapi.cn", "https://portal.azure.cn"},
+	}
+	for c, want := range cases {
+		h := c.Hosts()
+		if h.Login != want[0] || h.Graph != want[1] || h.Portal != want[2] || h.GraphResource != want[1] || c.GraphResource() != want[1] {
+			t.Errorf("%s: %+v", c, h)
+		}
+	}
+	for in, want := range map[string]Cloud{"dod": USGovDoD, "usgov-dod": USGovDoD, "DoD": USGovDoD, "usgov": USGov, "gcchigh": USGov, "gcc-high": USGov} {
+		if got, err := ParseCloud(in); err != nil || got != want {
+			t.Errorf("ParseCloud(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if l := USGovDoD.Label(); !strings.Contains(l, "DoD") || !strings.Contains(l, "login.microsoftonline.us") {
+		t.Errorf("DoD label %q", l)
+	}
+	if l := USGov.Label(); strings.Contains(l, "DoD") {
+		t.Errorf("GCC High label %q names DoD", l)
+	}
+	if _, err := ParseCloud("mars"); err == nil || !strings.Contains(err.Error(), "usgov-dod") {
+		t.Errorf("unknown cloud: %v", err)
+	}
+	// A DoD token is for DoD's Graph; a request for it must not ask GCC High's.
+	c := &Client{app: App{Cloud: USGovDoD, Tenant: testTenant, ClientID: testClientID}, hosts: USGovDoD.Hosts()}
+	if u := c.AdminConsentURL("", ""); !strings.Contains(u, "dod-graph.microsoft.us") {
+		t.Errorf("admin consent URL %s", u)
+	}
+}

@@ -112,6 +112,11 @@ func (c *Client) PollDevice(ctx context.Context, dc *DeviceCode) (*Token, error)
 		if err == nil {
 			return tok, nil
 		}
+		if ctx.Err() != nil {
+			// The caller's wait for the sign-in ended during a poll: that is the wait's
+			// end, not Microsoft failing to answer.
+			return nil, ctx.Err()
+		}
 		var ee *EntraError
 		if !errors.As(err, &ee) {
 			return nil, err

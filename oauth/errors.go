@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +17,8 @@ import (
 	"syscall"
 
 	"golang.org/x/oauth2"
+
+	"github.com/m365creds/m365creds/internal/sanitize"
 )
 
 // Sentinel errors. Callers test them with errors.Is.
@@ -34,6 +39,10 @@ var (
 	// ErrNativeClient means the pasted address is Microsoft's nativeclient page, which cannot
 	// be used any more.
 	ErrNativeClient = errors.New("that is the nativeclient address, which Microsoft no longer accepts for this; register http://localhost:53365/ under Web and sign in again")
+	// ErrNoAnswer is what a NetworkError unwraps to when Microsoft did not answer in time. It
+	// is deliberately not context.DeadlineExceeded, so that callers checking for their own
+	// deadline (the wait for a sign-in) cannot take a slow Microsoft for it.
+	ErrNoAnswer = errors.New("Microsoft did not answer in time")
 	// ErrNoCode means a redirect had neither a code nor an error.
 	ErrNoCode = errors.New("the address has no sign-in code in it")
 )
@@ -119,8 +128,14 @@ func (e *NetworkError) Error() string {
 	return fmt.Sprintf("could not reach %s: %s", e.Host, netReason(e.Err))
 }
 
-// Unwrap exposes the cause, so errors.Is(err, context.DeadlineExceeded) works.
-func (e *NetworkError) Unwrap() error { return e.Err }
+// Unwrap exposes the cause, except for a time-out: that unwraps to ErrNoAnswer, never to
+// context.DeadlineExceeded, so a slow Microsoft is not taken for the caller's own deadline.
+func (e *NetworkError) Unwrap() error {
+	if e.Timeout() {
+		return ErrNoAnswer
+	}
+	return e.Err
+}
 
 // Timeout reports whether the request ran out of time.
 func (e *NetworkError) Timeout() bool {
@@ -180,6 +195,13 @@ type timeoutError struct{}
 func (timeoutError) Error() string   { return ErrTimeout.Error() }
 func (timeoutError) Unwrap() []error { return []error{ErrTimeout, context.DeadlineExceeded} }
 
+// Limits for text taken from Microsoft's answers: codes and IDs are short, descriptions a few
+// lines. Anything longer is not Microsoft's usual answer and is clipped before it is shown.
+const (
+	maxCodeLen        = 100
+	maxDescriptionLen = 2000
+)
+
 // entraBody is Entra's JSON error shape.
 type entraBody struct {
 	Error            string          `json:"error"`
@@ -204,10 +226,10 @@ func DecodeError(endpoint string, status int, body []byte, secrets ...string) er
 		return &ResponseError{Endpoint: endpoint, Status: status, Reason: reason}
 	}
 	e := &EntraError{
-		Err:           b.Error,
-		Description:   b.ErrorDescription,
-		TraceID:       b.TraceID,
-		CorrelationID: b.CorrelationID,
+		Err:           sanitize.Line(b.Error, maxCodeLen),
+		Description:   sanitize.Text(b.ErrorDescription, maxDescriptionLen),
+		TraceID:       sanitize.Line(b.TraceID, maxCodeLen),
+		CorrelationID: sanitize.Line(b.CorrelationID, maxCodeLen),
 		Status:        status,
 	}
 	var codes []int
@@ -232,9 +254,9 @@ func errorFromQuery(q url.Values) *EntraError {
 		return nil
 	}
 	e := &EntraError{
-		Err:         q.Get("error"),
-		Description: q.Get("error_description"),
-		SubCode:     q.Get("error_subcode"),
+		Err:         sanitize.Line(q.Get("error"), maxCodeLen),
+		Description: sanitize.Text(q.Get("error_description"), maxDescriptionLen),
+		SubCode:     sanitize.Line(q.Get("error_subcode"), maxCodeLen),
 	}
 	e.Codes = codesIn(e.Description)
 	if len(e.Codes) == 0 {
@@ -323,6 +345,14 @@ func convertErr(endpoint, host string, err error, secrets ...string) error {
 	if errors.Is(err, context.Canceled) {
 		return context.Canceled
 	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &NetworkError{Host: host, Err: errors.New("the answer was cut off")}
+	}
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) {
+		return &ResponseError{Endpoint: endpoint, Status: 200, Reason: "the answer is not valid JSON"}
+	}
 	var ue *url.Error
 	var ne net.Error
 	if errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
@@ -349,7 +379,17 @@ const (
 	ClassSecret               // the secret or the app's IDs are wrong or expired (exit 3)
 	ClassConsent              // sign in and consent again (exit 4)
 	ClassNetwork              // Microsoft could not be reached or failed (exit 6)
+	// ClassApp means Microsoft does not know the app (or the tenant) where the request went:
+	// a wrong client ID, tenant or cloud. Nothing about the secret or consent can fix it.
+	ClassApp
 )
+
+// Classifier is an error that knows its own Class, such as a keychain item that is lost
+// (sign in again, or enter the secret again) or a config file that cannot be written.
+type Classifier interface {
+	error
+	Class() Class
+}
 
 // Classify sorts an error into a Class.
 func Classify(err error) Class {
@@ -358,11 +398,14 @@ func Classify(err error) Class {
 	}
 	var de *declinedError
 	var xe *expiredError
+	var cl Classifier
 	switch {
 	case errors.As(err, &de):
 		return ClassConsent
 	case errors.As(err, &xe):
 		return ClassOther
+	case errors.As(err, &cl):
+		return cl.Class()
 	}
 	var ee *EntraError
 	if errors.As(err, &ee) {
@@ -375,6 +418,10 @@ func Classify(err error) Class {
 	switch {
 	case errors.As(err, &ne), errors.As(err, &re):
 		return ClassNetwork
+	case isFileSystem(err):
+		// syscall.Errno has Timeout and Temporary methods, so a full disk or a read-only
+		// config directory would otherwise pass for a net.Error below.
+		return ClassOther
 	case errors.As(err, &ge):
 		switch {
 		case ge.Status >= 500 || ge.Status == 429:
@@ -393,8 +440,39 @@ func Classify(err error) Class {
 	return ClassOther
 }
 
+// isFileSystem reports errors of files and directories rather than of the network.
+func isFileSystem(err error) bool {
+	var pe *fs.PathError
+	var le *os.LinkError
+	var se *os.SyscallError
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &pe), errors.As(err, &le):
+		return true
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrExist), errors.Is(err, fs.ErrNotExist):
+		return true
+	case errors.As(err, &se) && !errors.As(err, new(*net.OpError)):
+		return !networkErrno(se.Err)
+	case errors.As(err, &errno) && !errors.As(err, new(*net.OpError)):
+		return !networkErrno(errno)
+	}
+	return false
+}
+
+// networkErrno reports the system errors that only a network connection produces.
+func networkErrno(err error) bool {
+	for _, e := range []syscall.Errno{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED,
+		syscall.ETIMEDOUT, syscall.ENETUNREACH, syscall.EHOSTUNREACH, syscall.ENETDOWN, syscall.EPIPE} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 func classifyEntra(e *EntraError) Class {
-	if e.Status >= 500 || e.Err == "temporarily_unavailable" || e.Err == "server_error" {
+	// Throttling is a wait, whatever error body comes with it.
+	if e.Status == 429 || e.Status >= 500 || e.Err == "temporarily_unavailable" || e.Err == "server_error" {
 		return ClassNetwork
 	}
 	if g, ok := catalogue[e.Code()]; ok {

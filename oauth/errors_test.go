@@ -40,8 +40,8 @@ func TestCatalogue(t *testing.T) {
 		{70002, "invalid_client", StepSecret, ClassSecret, "Credentials"},
 		{7000218, "invalid_client", StepSecret, ClassOther, "Credentials"}, // web profile: the secret is missing
 		{700025, "invalid_client", StepRegister, ClassOther, "Authentication"},
-		{700016, "unauthorized_client", StepIDs, ClassSecret, "Overview"},
-		{700011, "unauthorized_client", StepIDs, ClassSecret, "Overview"},
+		{700016, "unauthorized_client", StepIDs, ClassApp, "Overview"},
+		{700011, "unauthorized_client", StepIDs, ClassApp, "Overview"},
 		{50011, "invalid_request", StepRegister, ClassOther, "Authentication"},
 		{500113, "invalid_request", StepRegister, ClassOther, "Authentication"},
 		{65001, "invalid_grant", StepConsent, ClassConsent, "CallAnAPI"},
@@ -65,7 +65,7 @@ func TestCatalogue(t *testing.T) {
 		{50076, "invalid_grant", StepConsent, ClassConsent, ""},
 		{53003, "access_denied", StepNone, ClassOther, ""},
 		{9001023, "invalid_request", StepAccount, ClassOther, "Overview"},
-		{90002, "invalid_request", StepAccount, ClassOther, "Overview"},
+		{90002, "invalid_request", StepAccount, ClassApp, "Overview"},
 	}
 	known := map[int]bool{}
 	for _, g := range KnownErrors() {

@@ -228,7 +228,7 @@ func TestSecretErrors(t *testing.T) {
 	}{
 		{"wrong value", App{Tenant: testTenant, ClientID: testClientID, ClientSecret: "abc8Q~wrongwrongwrongwrongwrongwrongwron", Kind: KindApp}, 7000215, ClassSecret, StepSecret, nil},
 		{"secret ID pasted", App{Tenant: testTenant, ClientID: testClientID, ClientSecret: testSecretID, Kind: KindApp}, 7000215, ClassSecret, StepSecret, nil},
-		{"unknown app", App{Tenant: testTenant, ClientID: "00000000-1111-4222-8333-444444444444", ClientSecret: testSecret, Kind: KindApp}, 700016, ClassSecret, StepIDs, nil},
+		{"unknown app", App{Tenant: testTenant, ClientID: "00000000-1111-4222-8333-444444444444", ClientSecret: testSecret, Kind: KindApp}, 700016, ClassApp, StepIDs, nil},
 		{"expired", App{Tenant: testTenant, ClientID: testClientID, ClientSecret: testSecret, Kind: KindApp}, 7000222, ClassSecret, StepSecret,
 			func() { sim.ExpireSecret(testClientID, testSecret) }},
 	}

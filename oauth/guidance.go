@@ -54,6 +54,10 @@ type entry struct {
 	class                  Class
 }
 
+// unknownAppAction is the check for every "the app is not known there" answer: a new secret
+// cannot fix it, the IDs or the cloud can.
+const unknownAppAction = "Check the client ID, the tenant and the cloud: copy the Application (client) ID and the Directory (tenant) ID from the app's Overview page in the portal of the cloud it is registered in (Global, US Government, China). The client ID may be the Object ID, not the Application (client) ID: both are GUIDs on the same page."
+
 // catalogue holds the errors users of M365 tools run into, with the fix for each. Microsoft
 // warns that its texts change, so matching is by code only.
 var catalogue = map[int]entry{
@@ -79,12 +83,12 @@ var catalogue = map[int]entry{
 		StepRegister, linkAuth, ClassOther},
 	700016: {"App not found in this directory",
 		"No app with this client ID exists in the tenant (or cloud) the sign-in went to.",
-		"Copy the Application (client) ID and the Directory (tenant) ID again from the app's Overview page; check the account type and the cloud.",
-		StepIDs, linkOverview, ClassSecret},
+		unknownAppAction,
+		StepIDs, linkOverview, ClassApp},
 	700011: {"App not found in the organisation",
 		"Microsoft could not find an app with this client ID in the organisation.",
-		"Copy the Application (client) ID again from the app's Overview page and check the tenant.",
-		StepIDs, linkOverview, ClassSecret},
+		unknownAppAction,
+		StepIDs, linkOverview, ClassApp},
 	50011: {"Redirect URI not registered",
 		"The redirect URI sent with the sign-in is not one of the app's registered redirect URIs.",
 		"Open Authentication, add the redirect URI under the Web platform exactly as shown, save, and wait 3 to 5 minutes before signing in again.",
@@ -179,8 +183,8 @@ var catalogue = map[int]entry{
 		StepAccount, linkOverview, ClassOther},
 	90002: {"Tenant not found",
 		"No organisation with this tenant ID or domain exists in this cloud.",
-		"Copy the Directory (tenant) ID again from the app's Overview page, and check the cloud (Global, US Government, China).",
-		StepAccount, linkOverview, ClassOther},
+		"Check the tenant first: copy the Directory (tenant) ID again from the app's Overview page. " + unknownAppAction,
+		StepAccount, linkOverview, ClassApp},
 }
 
 // KnownErrors is the catalogue in code order, for a "pick the message you saw" list. Portal

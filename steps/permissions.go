@@ -76,7 +76,8 @@ func (d *Draft) ApplyPreset(p assets.Preset) {
 // they are not Graph's, in catalogue order, then anything not in the catalogue.
 func (d Draft) RequestScopes() []string {
 	if d.Flow == oauth.FlowApp {
-		return []string{assets.GraphResource + "/.default"}
+		// Tokens do not cross clouds: app-only access asks for the cloud's own Graph.
+		return []string{d.Cloud.GraphResource() + "/.default"}
 	}
 	var out []string
 	for _, s := range d.Scopes {

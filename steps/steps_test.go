@@ -378,3 +378,23 @@ func TestAppOnlyRequestsDefaultScope(t *testing.T) {
 		t.Errorf("RequestScopes = %v", got)
 	}
 }
+
+func TestAppOnlyScopeIsTheCloudsGraph(t *testing.T) {
+	t.Parallel()
+	for cloud, want := range map[oauth.Cloud]string{
+		oauth.Global:   "https://graph.microsoft.com/.default",
+		oauth.USGov:    "https://graph.microsoft.us/.default",
+		oauth.USGovDoD: "https://dod-graph.microsoft.us/.default",
+		oauth.China:    "https://microsoftgraph.chinacloudapi.cn/.default",
+	} {
+		d := NewDraft()
+		d.Flow = oauth.FlowApp
+		d.Cloud = cloud
+		if got := d.RequestScopes(); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: app-only scopes %v, want %s", cloud, got, want)
+		}
+		if got := d.ToProfile(time.Now()).RequestedScopes; len(got) != 1 || got[0] != want {
+			t.Errorf("%s: stored scopes %v, want %s", cloud, got, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/assets"
+	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 )
@@ -209,12 +210,20 @@ func CheckTenant(s string) (string, error) {
 	case IsGUID(s):
 		return low, nil
 	case strings.Contains(s, "@"):
-		return s, fmt.Errorf("Type the domain only (%s), not an e-mail address.", s[strings.LastIndex(s, "@")+1:])
+		// The value is echoed: only a clean, short excerpt of it.
+		domain := sanitize.Line(s[strings.LastIndex(s, "@")+1:], maxEcho)
+		if domain == "" {
+			return s, errors.New("Type the domain only, not an e-mail address.")
+		}
+		return s, fmt.Errorf("Type the domain only (%s), not an e-mail address.", domain)
 	case domainRE().MatchString(s):
 		return low, nil
 	}
 	return s, errors.New("A tenant is a Directory (tenant) ID (a GUID), a domain such as contoso.onmicrosoft.com, or empty.")
 }
+
+// maxEcho is the most of a typed value an error message repeats.
+const maxEcho = 64
 
 // SecretCheck is the verdict on a pasted client secret.
 type SecretCheck struct {

@@ -164,3 +164,25 @@ func TestDaysUntil(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckTenantEchoIsCleanAndShort(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		"ada@contoso.com\x1b[2J\x1b]0;owned\x07",
+		"ada@" + strings.Repeat("x", 10*1024),
+		"ada@\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07contoso.com",
+		strings.Repeat("y", 10*1024),
+		"not a tenant\x1b[2J",
+	} {
+		_, err := CheckTenant(in)
+		if err == nil {
+			t.Fatalf("%q accepted", in)
+		}
+		if msg := err.Error(); strings.ContainsAny(msg, "\x1b\x07") || len(msg) > 200 {
+			t.Errorf("CheckTenant(%.20q…): %d bytes: %.200q", in, len(msg), msg)
+		}
+	}
+	if _, err := CheckTenant("ada@contoso.com"); err == nil || !strings.Contains(err.Error(), "(contoso.com)") {
+		t.Errorf("the domain should still be suggested: %v", err)
+	}
+}
