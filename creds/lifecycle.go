@@ -28,7 +28,7 @@ func (s *Service) Save(ctx context.Context, d steps.Draft) (keyring.Profile, err
 			Err: errors.New("there is no refresh token to save (offline_access was not granted)"), Kept: true}
 	}
 	if err := persist(ctx, func(ctx context.Context) error { return s.Store.Save(ctx, p, sec) }); err != nil {
-		e := fail(OpSave, p.Name, fmt.Sprintf("saving profile %q", p.Name), oauth.App{}, err)
+		e := fail(OpSave, p.Name, "", oauth.App{}, err) // the store says what it was saving
 		e.Kept = true
 		return keyring.Profile{}, e
 	}

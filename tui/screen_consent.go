@@ -153,6 +153,10 @@ func (s *consentScreen) fail(c *shared, err error) tea.Cmd {
 func guidanceFor(err error, app oauth.App) oauth.Guidance {
 	switch creds.ProblemOf(err) {
 	case creds.ProblemKeychain:
+		var ce *creds.Error
+		if errors.As(err, &ce) && ce.Err != nil {
+			err = ce.Err // the screen says what was being tried
+		}
 		return keychainGuidance(err)
 	case creds.ProblemNoOfflineAccess:
 		return oauth.Guidance{Title: "No refresh token", Step: oauth.StepPermissions,
