@@ -45,6 +45,10 @@ type Tenant struct {
 	// AdminConsentWorkflow is "Users can request admin consent to apps they are unable to
 	// consent to": refused users then get AADSTS90095 (request sent) instead of 90094.
 	AdminConsentWorkflow bool
+	// BlockDeviceCode is the Conditional Access policy "Block device code flow", which
+	// Microsoft turns on by itself in tenants that have not used the flow (field-2026.md §1,
+	// Entra blog 4286758): the user's approval then ends in AADSTS53003.
+	BlockDeviceCode bool
 }
 
 type tenant struct {

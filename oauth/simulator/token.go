@@ -326,7 +326,11 @@ func (s *Sim) redeemDevice(w http.ResponseWriter, r *http.Request, a *App) *aadE
 	if e != nil {
 		return e
 	}
-	if home := s.signInTenant(named, a, user); home != nil {
+	home := s.signInTenant(named, a, user)
+	if home != nil && home.BlockDeviceCode {
+		return newErr(400, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+	}
+	if home != nil {
 		home.servicePrincipals[strings.ToLower(a.ClientID)] = true
 	}
 	granted := grant(d.scopes, a.WithheldScopes)
