@@ -73,6 +73,7 @@ func adminMark(c assets.UserConsent) string {
 		return "yes"
 	case assets.AdminConsentOnDefaultPolicy:
 		return "yes*"
+	case assets.UsersCanConsent:
 	}
 	return "-"
 }
