@@ -21,10 +21,44 @@ type Permission struct {
 	Summary      string `json:"summary"`
 	NeededFor    string `json:"neededFor"`
 	AdminConsent bool   `json:"adminConsent"`
-	Personal     bool   `json:"personal"` // works for personal Microsoft accounts
-	OIDC         bool   `json:"oidc"`
-	ID           string `json:"id"`
-	Group        string `json:"group"`
+	// UserConsent says who may consent to the permission; see UserConsent's constants.
+	UserConsent UserConsent `json:"userConsent"`
+	Personal    bool        `json:"personal"` // works for personal Microsoft accounts
+	OIDC        bool        `json:"oidc"`
+	ID          string      `json:"id"`
+	Group       string      `json:"group"`
+}
+
+// UserConsent is who may consent to a delegated permission. Since 2025 Entra's default
+// user-consent setting is "Let Microsoft manage your consent settings", under which users may
+// not consent on their own to mail, files, sites, calendars, chats, meetings, mailbox
+// settings, contacts (write), tasks, people and Exchange protocol access (Mail.Send and
+// SMTP.Send stay open); tenants may also allow all user consent or none.
+type UserConsent string
+
+const (
+	// AdminConsentAlways: only an administrator can consent, in every tenant.
+	AdminConsentAlways UserConsent = "admin"
+	// AdminConsentOnDefaultPolicy: an administrator must consent in tenants on Microsoft's
+	// managed default policy; users can where the tenant allows user consent.
+	AdminConsentOnDefaultPolicy UserConsent = "admin-default-policy"
+	// UsersCanConsent: users can consent unless the tenant forbids all user consent.
+	UsersCanConsent UserConsent = "users"
+)
+
+// Valid reports whether c is one of the three marks.
+func (c UserConsent) Valid() bool {
+	switch c {
+	case AdminConsentAlways, AdminConsentOnDefaultPolicy, UsersCanConsent:
+		return true
+	}
+	return false
+}
+
+// NeedsAdmin reports whether an administrator must consent to the permission in a tenant on
+// Microsoft's default user-consent policy, which is where most users are.
+func (p Permission) NeedsAdmin() bool {
+	return p.UserConsent == AdminConsentAlways || p.UserConsent == AdminConsentOnDefaultPolicy
 }
 
 // FullScope returns the scope as it is sent to Microsoft. Graph scopes go short (Microsoft

@@ -108,3 +108,49 @@ func TestEveryStepHasHelp(t *testing.T) {
 		t.Error("unknown step has help")
 	}
 }
+
+// TestUserConsentMarks: every row carries one of the three marks, agrees with adminConsent,
+// and the examples of Microsoft's managed consent policy (MicrosoftDocs/entra-docs
+// manage-app-consent-policies.md) carry the documented mark.
+func TestUserConsentMarks(t *testing.T) {
+	t.Parallel()
+	for _, p := range Permissions() {
+		if !p.UserConsent.Valid() {
+			t.Errorf("%s: userConsent %q is not admin, admin-default-policy or users", p.Scope, p.UserConsent)
+		}
+		if p.AdminConsent != (p.UserConsent == AdminConsentAlways) {
+			t.Errorf("%s: adminConsent %v disagrees with userConsent %q", p.Scope, p.AdminConsent, p.UserConsent)
+		}
+		if p.NeedsAdmin() != (p.UserConsent != UsersCanConsent) {
+			t.Errorf("%s: NeedsAdmin", p.Scope)
+		}
+	}
+	documented := map[string]UserConsent{
+		// Withheld from users under the managed policy.
+		"Files.Read": AdminConsentOnDefaultPolicy, "Files.ReadWrite.All": AdminConsentOnDefaultPolicy,
+		"Sites.Read.All": AdminConsentOnDefaultPolicy, "Sites.ReadWrite.All": AdminConsentOnDefaultPolicy,
+		"Mail.Read": AdminConsentOnDefaultPolicy, "Mail.ReadWrite": AdminConsentOnDefaultPolicy,
+		"Mail.ReadBasic": AdminConsentOnDefaultPolicy, "Mail.Read.Shared": AdminConsentOnDefaultPolicy,
+		"Calendars.ReadWrite": AdminConsentOnDefaultPolicy, "Chat.Read": AdminConsentOnDefaultPolicy,
+		"OnlineMeetings.ReadWrite": AdminConsentOnDefaultPolicy, "MailboxSettings.Read": AdminConsentOnDefaultPolicy,
+		"Contacts.ReadWrite": AdminConsentOnDefaultPolicy, "Tasks.ReadWrite": AdminConsentOnDefaultPolicy,
+		"People.Read": AdminConsentOnDefaultPolicy, "IMAP.AccessAsUser.All": AdminConsentOnDefaultPolicy,
+		"POP.AccessAsUser.All": AdminConsentOnDefaultPolicy,
+		// Not on the list.
+		"Mail.Send": UsersCanConsent, "SMTP.Send": UsersCanConsent, "User.Read": UsersCanConsent,
+		"offline_access": UsersCanConsent, "openid": UsersCanConsent,
+		// Admin consent required everywhere (Graph permissions reference).
+		"Directory.Read.All": AdminConsentAlways, "Group.Read.All": AdminConsentAlways,
+		"Application.Read.All": AdminConsentAlways, "Application.ReadWrite.All": AdminConsentAlways,
+	}
+	for scope, want := range documented {
+		p, ok := PermissionByScope(scope)
+		if !ok {
+			t.Errorf("%s missing", scope)
+			continue
+		}
+		if p.UserConsent != want {
+			t.Errorf("%s: userConsent %q, want %q", scope, p.UserConsent, want)
+		}
+	}
+}

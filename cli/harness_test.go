@@ -93,7 +93,8 @@ func newHarness(t *testing.T, backend keyring.Backend) *harness {
 			ApplicationPermissions: []string{"User.Read.All"},
 		},
 	}
-	users := []simulator.User{{ID: "7c0e2b5a-1d3f-4e6a-8b9c-0d1e2f3a4b5c", DisplayName: "Alice Example", UPN: testUPN}}
+	// Alice administers the test tenant, so the default consent policy lets her consent to mail.
+	users := []simulator.User{{ID: "7c0e2b5a-1d3f-4e6a-8b9c-0d1e2f3a4b5c", DisplayName: "Alice Example", UPN: testUPN, Admin: true}}
 	h.sim = simulator.New(apps, users)
 	base, err := h.sim.Start()
 	if err != nil {

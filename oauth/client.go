@@ -398,12 +398,20 @@ func (c *Client) ClientCredentials(ctx context.Context) (*Token, error) {
 
 // CheckSecret tests the client ID and secret with one client-credentials request before the
 // user spends time in the browser. It shows up as an app sign-in in the tenant's logs. With a
-// shared tenant (common, organizations, consumers) it returns ErrCheckSkipped.
+// shared tenant (common, organizations, consumers) it returns ErrCheckSkipped. So it does when
+// a multi-tenant app has no service principal in the tenant yet (AADSTS7000229): the app was
+// found and the secret was not what failed, and the sign-in about to follow creates the
+// service principal by consent. AADSTS700016 still fails the check, since it also means a
+// mistyped client ID or tenant, which the sign-in could only show on Microsoft's own page.
 func (c *Client) CheckSecret(ctx context.Context) error {
 	if isSharedTenant(c.app.Tenant) {
 		return ErrCheckSkipped
 	}
 	_, err := c.ClientCredentials(ctx)
+	var ee *EntraError
+	if errors.As(err, &ee) && ee.Code() == 7000229 {
+		return ErrCheckSkipped
+	}
 	return err
 }
 

@@ -59,7 +59,8 @@ func TestRotateSurvivesGoingBack(t *testing.T) {
 // TestAdminConsentLinkCanBeCopied: when Microsoft says an administrator must consent, the
 // admin consent link (too long to copy off the screen whole) is one key away.
 func TestAdminConsentLinkCanBeCopied(t *testing.T) {
-	sim(t, func(a *simulator.App) { a.AdminOnlyScopes = []string{"Directory.Read.All"} })
+	s := sim(t, func(a *simulator.App) { a.AdminOnlyScopes = []string{"Directory.Read.All"} })
+	s.SetUserAdmin(simulator.DemoUPN, false)
 	d := readyDraft()
 	d.Scopes = append(d.Scopes, "Directory.Read.All")
 	h := consentAt(t, d, Options{NoBrowser: true, Demo: &Demo{SimulateBrowser: browser()}})

@@ -60,8 +60,23 @@ func (s *permissionsScreen) visibleRows(c *shared) []steps.ScopeRow {
 	return s.rows
 }
 
-// Lines of the body that are not table rows: filter, presets, header, detail.
-const permChrome = 4
+// Lines of the body that are not table rows: filter, presets, header, detail, legend.
+const permChrome = 5
+
+// adminLegend explains the ADMIN column in words, so it reads without colour.
+const adminLegend = "ADMIN yes: always · yes*: in tenants on Microsoft's default policy · -: never"
+
+// adminMark is the ADMIN cell: who must consent under the default user-consent policy.
+func adminMark(c assets.UserConsent) string {
+	switch c {
+	case assets.AdminConsentAlways:
+		return "yes"
+	case assets.AdminConsentOnDefaultPolicy:
+		return "yes*"
+	case assets.UsersCanConsent:
+	}
+	return "-"
+}
 
 // tableRows is how many table rows fit, given the warnings shown under the table.
 func (s *permissionsScreen) tableRows(c *shared) int {
@@ -220,10 +235,7 @@ func (s *permissionsScreen) view(c *shared) string {
 		if r.Selected {
 			box = "[x] "
 		}
-		admin, personal := "-", "yes"
-		if r.AdminConsent {
-			admin = "yes"
-		}
+		admin, personal := adminMark(r.UserConsent), "yes"
 		if !r.Personal {
 			personal = "no"
 		}
@@ -260,6 +272,7 @@ func (s *permissionsScreen) view(c *shared) string {
 		}
 		b.WriteString(st.Hint.Render(ansi.Truncate(detail, width, "…")) + "\n")
 	}
+	b.WriteString(st.Muted.Render(ansi.Truncate(adminLegend, width, "…")) + "\n")
 	for _, w := range warnings {
 		b.WriteString(st.Warn.Render(ansi.Truncate("! "+w, width, "…")) + "\n")
 	}

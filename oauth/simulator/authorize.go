@@ -13,6 +13,7 @@ const codeLifetime = 10 * time.Minute
 
 type codeGrant struct {
 	clientID, tenant, redirectURI string
+	platform                      string // of the redirect URI: platformWeb, platformSPA or platformPublic
 	challenge, method             string
 	scopes                        []string // granted
 	user                          User
@@ -20,63 +21,86 @@ type codeGrant struct {
 	expires                       time.Time
 }
 
-// lookupApp finds the app and checks the tenant segment against its audience. Callers hold
-// s.mu.
-func (s *Sim) lookupApp(clientID, tenant string) (*App, *aadError) {
+// lookupApp finds the app and the directory the {tenant} segment names (nil for the shared
+// endpoints), and checks the segment against the app's audience. Callers hold s.mu.
+func (s *Sim) lookupApp(clientID, tenantSeg string) (*App, *tenant, *aadError) {
 	if clientID == "" {
-		return nil, errMissingParam("client_id")
+		return nil, nil, errMissingParam("client_id")
+	}
+	t, e := s.resolveTenant(tenantSeg)
+	if e != nil {
+		return nil, nil, e
 	}
 	a := s.apps[strings.ToLower(clientID)]
-	t := strings.ToLower(tenant)
-	switch {
-	case t == "common" || t == "organizations" || t == "consumers":
-	case isGUID(t):
-		if !s.knownTenant(t) {
-			return nil, errTenantNotFound(tenant)
-		}
-	case strings.Contains(t, "."):
-		// A verified domain stands for the tenant of whichever app is used.
-	default:
-		return nil, errTenantNotFound(tenant)
-	}
 	if a == nil {
-		return nil, errUnknownClient(clientID, tenant)
+		return nil, nil, errUnknownClient(clientID, tenantSeg)
 	}
+	seg := strings.ToLower(tenantSeg)
 	name := a.Name
 	switch a.Audience {
 	case "multi":
-		if t == "consumers" {
-			return nil, newErr(400, "invalid_request", 9002332, "Application '%s'(%s) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.", a.ClientID, name)
+		if seg == "consumers" {
+			return nil, nil, newErr(400, "invalid_request", 9002332, "Application '%s'(%s) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.", a.ClientID, name)
 		}
 	case "multi-personal":
 	case "personal":
-		if t != "consumers" && t != "common" {
-			return nil, newErr(400, "invalid_request", 9002331, "Application '%s'(%s) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.", a.ClientID, name)
+		if seg != "consumers" && seg != "common" {
+			return nil, nil, newErr(400, "invalid_request", 9002331, "Application '%s'(%s) is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve this request.", a.ClientID, name)
 		}
 	default: // single tenant
 		switch {
-		case t == "common" || t == "organizations":
-			return nil, newErr(400, "invalid_request", 50194, "Application '%s'(%s) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.", a.ClientID, name)
-		case t == "consumers":
-			return nil, newErr(400, "invalid_request", 9002332, "Application '%s'(%s) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.", a.ClientID, name)
-		case isGUID(t) && !strings.EqualFold(t, a.TenantID):
-			return nil, errUnknownClient(clientID, tenant)
+		case seg == "common" || seg == "organizations":
+			return nil, nil, newErr(400, "invalid_request", 50194, "Application '%s'(%s) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.", a.ClientID, name)
+		case seg == "consumers":
+			return nil, nil, newErr(400, "invalid_request", 9002332, "Application '%s'(%s) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.", a.ClientID, name)
+		case t != nil && !strings.EqualFold(t.ID, a.TenantID):
+			// A single-tenant app exists only in its home directory.
+			return nil, nil, errUnknownClient(clientID, tenantSeg)
 		}
 	}
-	return a, nil
+	return a, t, nil
 }
 
-func (s *Sim) knownTenant(t string) bool {
-	for _, a := range s.apps {
-		if strings.EqualFold(a.TenantID, t) {
-			return true
+// Platforms of redirect URIs, in the order Entra's choice is simulated when several match.
+const (
+	platformWeb    = "web"
+	platformSPA    = "spa"
+	platformPublic = "public"
+)
+
+// matchRedirect finds the registered redirect URI a request's redirect_uri matches and its
+// platform. An exact match wins over one that differs only in the loopback port.
+func matchRedirect(a *App, requested string) (string, bool) {
+	lists := []struct {
+		platform string
+		uris     []string
+	}{{platformWeb, a.RedirectURIs}, {platformSPA, a.SPARedirectURIs}, {platformPublic, a.PublicRedirectURIs}}
+	for _, l := range lists {
+		for _, reg := range l.uris {
+			if reg == requested {
+				return l.platform, true
+			}
 		}
 	}
-	return false
+	for _, l := range lists {
+		for _, reg := range l.uris {
+			if redirectMatches(reg, requested) {
+				return l.platform, true
+			}
+		}
+	}
+	return "", false
+}
+
+func hasRedirectURIs(a *App) bool {
+	return len(a.RedirectURIs)+len(a.SPARedirectURIs)+len(a.PublicRedirectURIs) > 0
 }
 
 // redirectMatches compares like Entra: exactly, except that the port of http://localhost
-// addresses is ignored, and an empty path equals "/".
+// addresses is ignored, on every platform, and an empty path equals "/" (microsoft-identity.md
+// §1, "Port ignored for loopback" and "Web vs Mobile/desktop"). The path still counts, and
+// 127.0.0.1 and https://localhost are compared exactly, since the port rule for them is
+// unconfirmed.
 func redirectMatches(registered, requested string) bool {
 	if registered == requested {
 		return true
@@ -99,21 +123,26 @@ func redirectMatches(registered, requested string) bool {
 	return pa == pb && a.RawQuery == b.RawQuery
 }
 
-func (s *Sim) pickUser(a *App, hint string) (User, *aadError) {
+// pickUser is the account that signs in: the hinted one, else the first the app and tenant
+// accept. Callers hold s.mu.
+func (s *Sim) pickUser(a *App, hint string, t *tenant) (User, *aadError) {
 	for _, u := range s.users {
 		if hint != "" && strings.EqualFold(u.UPN, hint) {
-			return u, s.userAllowed(a, u)
+			return u, s.userAllowed(a, u, t)
 		}
 	}
 	for _, u := range s.users {
-		if s.userAllowed(a, u) == nil {
+		if s.userAllowed(a, u, t) == nil {
 			return u, nil
 		}
 	}
-	return s.users[0], s.userAllowed(a, s.users[0])
+	return s.users[0], s.userAllowed(a, s.users[0], t)
 }
 
-func (s *Sim) userAllowed(a *App, u User) *aadError {
+func (s *Sim) userAllowed(a *App, u User, t *tenant) *aadError {
+	if t != nil && u.TenantID != "" && !u.Personal && !strings.EqualFold(u.TenantID, t.ID) {
+		return newErr(400, "invalid_request", 50020, "User account '%s' from identity provider 'https://sts.windows.net/%s/' does not exist in tenant '%s' and cannot access the application '%s'(%s) in that tenant. The account needs to be added as an external user in the tenant first.", u.UPN, u.TenantID, t.ID, a.ClientID, a.Name)
+	}
 	personalOK := a.Audience == "personal" || a.Audience == "multi-personal"
 	if u.Personal && !personalOK {
 		return newErr(400, "invalid_request", 500200, "User account '%s' from identity provider 'live.com' is a personal Microsoft account. Personal Microsoft accounts are not supported for this application unless explicitly invited to an organization. Try signing out and signing back in with an organizational account.", u.UPN)
@@ -129,13 +158,13 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, e := s.lookupApp(q.Get("client_id"), tenant)
+	a, named, e := s.lookupApp(q.Get("client_id"), tenant)
 	if e != nil {
 		writeErrorPage(w, r, e)
 		return
 	}
 	redirect := q.Get("redirect_uri")
-	if len(a.RedirectURIs) == 0 {
+	if !hasRedirectURIs(a) {
 		writeErrorPage(w, r, newErr(400, "invalid_request", 500113, "No reply address is registered for the application."))
 		return
 	}
@@ -143,13 +172,7 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
 		writeErrorPage(w, r, newErr(400, "invalid_request", 900971, "No reply address provided."))
 		return
 	}
-	matched := false
-	for _, reg := range a.RedirectURIs {
-		if redirectMatches(reg, redirect) {
-			matched = true
-			break
-		}
-	}
+	platform, matched := matchRedirect(a, redirect)
 	if !matched {
 		writeErrorPage(w, r, newErr(400, "invalid_request", 50011,
 			"The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.", redirect, a.ClientID))
@@ -180,7 +203,7 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
 		redirectError(w, r, redirect, state, newErr(400, "invalid_request", 501491, "Invalid code_challenge_method: '%s'.", method), "")
 		return
 	}
-	user, e := s.pickUser(a, q.Get("login_hint"))
+	user, e := s.pickUser(a, q.Get("login_hint"), named)
 	if e != nil {
 		writeErrorPage(w, r, e)
 		return
@@ -189,17 +212,18 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
 		redirectError(w, r, redirect, state, newErr(400, "access_denied", 65004, "User declined to consent to access the app."), "cancel")
 		return
 	}
-	if !s.adminOK[strings.ToLower(a.ClientID)] {
-		for _, sc := range scopes {
-			if containsScope(a.AdminOnlyScopes, sc) {
-				redirectError(w, r, redirect, state, newErr(400, "access_denied", 90094, "The grant requires admin permission."), "")
-				return
-			}
-		}
+	home := s.signInTenant(named, a, user)
+	if refused := refusedConsent(a, home, user, scopes); len(refused) > 0 {
+		redirectError(w, r, redirect, state, errAdminConsentNeeded(home, refused), "")
+		return
+	}
+	if home != nil {
+		// The user's consent creates the app's service principal in the user's directory.
+		home.servicePrincipals[strings.ToLower(a.ClientID)] = true
 	}
 	code := randomToken("0.sim-code.", 48)
 	s.codes[code] = &codeGrant{
-		clientID: a.ClientID, tenant: strings.ToLower(tenant), redirectURI: redirect,
+		clientID: a.ClientID, tenant: strings.ToLower(tenant), redirectURI: redirect, platform: platform,
 		challenge: challenge, method: method,
 		scopes: grant(scopes, a.WithheldScopes), user: user,
 		expires: time.Now().Add(codeLifetime),
@@ -329,23 +353,31 @@ func (s *Sim) adminConsent(w http.ResponseWriter, r *http.Request) {
 		writeErrorPage(w, r, newErr(400, "invalid_request", 90019, "No tenant-identifying information found in either the request or implied by any provided credentials."))
 		return
 	}
+	// The administrator signs in to the named directory; on organizations, the app's home.
+	target, e := s.resolveTenant(tenant)
+	if e != nil {
+		writeErrorPage(w, r, e)
+		return
+	}
+	if target == nil {
+		target = s.ensureTenant(a.TenantID)
+	}
+	if (a.Audience == "" || a.Audience == "single") && !strings.EqualFold(target.ID, a.TenantID) {
+		writeErrorPage(w, r, errUnknownClient(a.ClientID, tenant))
+		return
+	}
 	redirect := q.Get("redirect_uri")
 	if redirect == "" && len(a.RedirectURIs) > 0 {
 		redirect = a.RedirectURIs[0]
 	}
-	ok := false
-	for _, reg := range a.RedirectURIs {
-		if redirectMatches(reg, redirect) {
-			ok = true
-		}
-	}
-	if !ok {
+	if _, ok := matchRedirect(a, redirect); !ok {
 		writeErrorPage(w, r, newErr(400, "invalid_request", 50011,
 			"The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'.", redirect, a.ClientID))
 		return
 	}
-	s.adminOK[strings.ToLower(a.ClientID)] = true
-	out := url.Values{"admin_consent": {"True"}, "tenant": {a.TenantID}}
+	// Admin consent creates the service principal and grants for every user of the tenant.
+	target.consentForAll(a.ClientID)
+	out := url.Values{"admin_consent": {"True"}, "tenant": {target.ID}}
 	if st := q.Get("state"); st != "" {
 		out.Set("state", st)
 	}

@@ -12,6 +12,7 @@ const (
 	DemoSecretID    = "8d2f4b6a-1c3e-4a5b-9d7f-2e4c6a8b0d1f"
 	DemoSecretValue = "dMo8Q~x4Rk2Vn7Lq9Tz3Wb6Yc1Hf5Jg8Ps0Ue4Ad"
 	DemoRedirectURI = "http://localhost:53365/"
+	DemoUPN         = "ada@demo.example"
 )
 
 // DemoApp is the app `m365creds demo` registers in the simulator: single tenant, one secret
@@ -33,7 +34,9 @@ func DemoApp() App {
 	}
 }
 
-// DemoUsers is the demo's one account.
+// DemoUsers is the demo's one account: the administrator of the demo tenant, as whoever tries
+// m365creds in a developer tenant of their own is, so the default consent policy does not stop
+// the demo's sign-in. SetUserAdmin(DemoUPN, false) makes her an ordinary user.
 func DemoUsers() []User {
-	return []User{{ID: "3c9f2e71-5a4b-4d8e-a1f6-7b2c9d0e4f83", DisplayName: "Ada Demo", UPN: "ada@demo.example"}}
+	return []User{{ID: "3c9f2e71-5a4b-4d8e-a1f6-7b2c9d0e4f83", DisplayName: "Ada Demo", UPN: DemoUPN, Admin: true}}
 }

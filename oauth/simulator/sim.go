@@ -23,15 +23,24 @@ type App struct {
 	ClientID, TenantID, Name string
 	// Audience is the supported account types: "single", "multi", "multi-personal" or
 	// "personal" (the same words as oauth.Audience). Empty means "single".
-	Audience     string
-	Secrets      []Secret
-	RedirectURIs []string // platform Web
-	// PublicClient is "Allow public client flows": device code tokens are then public-client
-	// tokens (no secret allowed); with it off, device code polling without a secret fails
-	// with AADSTS7000218.
+	Audience string
+	Secrets  []Secret
+	// The redirect URIs of each platform on the Authentication blade. The platform of the URI
+	// a sign-in used decides the client type of its code and tokens (microsoft-identity.md §1,
+	// "Client type decided by redirect type"): Web is a confidential client (secret required,
+	// no Origin header), SPA a public client whose tokens are redeemed cross-origin only (an
+	// Origin header is required), Mobile and desktop a public client (no secret allowed).
+	RedirectURIs       []string // platform Web (Graph: web.redirectUris)
+	SPARedirectURIs    []string // platform Single-page application (spa.redirectUris)
+	PublicRedirectURIs []string // platform Mobile and desktop applications (publicClient.redirectUris)
+	// PublicClient is "Allow public client flows" (Graph: isFallbackPublicClient). It decides
+	// the client type when no redirect URI is involved (device code): on, the client is public
+	// and must not send a secret (AADSTS700025); off, it is confidential and must send one
+	// (AADSTS7000218).
 	PublicClient bool
-	// AdminOnlyScopes need an administrator's consent; asking for them at /authorize is denied
-	// with AADSTS90094 until the admin consent endpoint has been used.
+	// AdminOnlyScopes need an administrator's consent in this app, on top of the Graph
+	// permissions that always do (see ConsentRule); a user who is not an administrator is
+	// refused them at /authorize with AADSTS90094 until an admin has consented.
 	AdminOnlyScopes []string
 	// ApplicationPermissions are the app roles granted to client-credentials tokens.
 	ApplicationPermissions []string
@@ -49,6 +58,13 @@ type Secret struct {
 type User struct {
 	ID, DisplayName, UPN string
 	Personal             bool // a personal Microsoft account
+	// Admin is a directory role that may consent for others (Global, Privileged Role, Cloud
+	// Application or Application Administrator): the tenant's user-consent policy does not
+	// limit what an admin consents to.
+	Admin bool
+	// TenantID is the user's home tenant. Empty: a member of whichever tenant a request names
+	// (the app's home tenant on the shared endpoints).
+	TenantID string
 }
 
 // Fault makes an endpoint misbehave. Endpoint is "authorize", "token", "devicecode", "me",
@@ -70,11 +86,11 @@ type Sim struct {
 	mu          sync.Mutex
 	apps        map[string]*App // by lower-case client ID
 	users       []User
+	tenants     map[string]*tenant // by lower-case tenant ID
 	codes       map[string]*codeGrant
 	refresh     map[string]*refreshGrant
 	access      map[string]*accessGrant
 	devices     map[string]*deviceGrant
-	adminOK     map[string]bool // client ID → admin consent granted
 	faults      []*Fault
 	counts      map[string]int
 	secretsSent map[string]int
@@ -104,7 +120,7 @@ func New(apps []App, users []User) *Sim {
 		refresh:        map[string]*refreshGrant{},
 		access:         map[string]*accessGrant{},
 		devices:        map[string]*deviceGrant{},
-		adminOK:        map[string]bool{},
+		tenants:        map[string]*tenant{},
 		counts:         map[string]int{},
 		secretsSent:    map[string]int{},
 		atLifetime:     time.Hour,
@@ -113,6 +129,13 @@ func New(apps []App, users []User) *Sim {
 	for i := range apps {
 		a := cloneApp(apps[i])
 		s.apps[strings.ToLower(a.ClientID)] = &a
+		if a.TenantID == "" || a.Audience == "personal" {
+			continue
+		}
+		// Registering an app in the portal also creates its service principal (enterprise
+		// application) in the home tenant; other tenants get one only by consent.
+		t := s.ensureTenant(a.TenantID)
+		t.servicePrincipals[strings.ToLower(a.ClientID)] = true
 	}
 	s.routes()
 	return s
@@ -121,6 +144,8 @@ func New(apps []App, users []User) *Sim {
 func cloneApp(a App) App {
 	a.Secrets = append([]Secret(nil), a.Secrets...)
 	a.RedirectURIs = append([]string(nil), a.RedirectURIs...)
+	a.SPARedirectURIs = append([]string(nil), a.SPARedirectURIs...)
+	a.PublicRedirectURIs = append([]string(nil), a.PublicRedirectURIs...)
 	a.AdminOnlyScopes = append([]string(nil), a.AdminOnlyScopes...)
 	a.ApplicationPermissions = append([]string(nil), a.ApplicationPermissions...)
 	a.WithheldScopes = append([]string(nil), a.WithheldScopes...)
@@ -233,8 +258,9 @@ func (s *Sim) OriginHeaders() int {
 	return s.origins
 }
 
-// RevokeRefreshTokens invalidates every refresh token of the app: the next refresh fails with
-// AADSTS70008 (invalid_grant).
+// RevokeRefreshTokens invalidates every refresh token of the app, as an administrator's "revoke
+// sessions" does: the next refresh fails with AADSTS70008 (invalid_grant). Using a refresh
+// token does not revoke it (see redeemRefresh).
 func (s *Sim) RevokeRefreshTokens(clientID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -305,11 +331,22 @@ func (s *Sim) SetConsentDeclined(declined bool) {
 	s.declineConsent = declined
 }
 
-// GrantAdminConsent records admin consent for the app, as the admin consent endpoint does.
+// GrantAdminConsent records admin consent for the app in its home tenant, as the admin
+// consent endpoint does.
 func (s *Sim) GrantAdminConsent(clientID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.adminOK[strings.ToLower(clientID)] = true
+	if a := s.apps[strings.ToLower(clientID)]; a != nil && a.TenantID != "" {
+		s.ensureTenant(a.TenantID).consentForAll(a.ClientID)
+	}
+}
+
+// GrantAdminConsentIn records an administrator's consent for the app in another tenant, which
+// also creates the app's service principal there. The tenant is created if it is new.
+func (s *Sim) GrantAdminConsentIn(tenantID, clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureTenant(tenantID).consentForAll(clientID)
 }
 
 // TokenInfo describes an access token the simulator issued.

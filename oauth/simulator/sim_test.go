@@ -214,12 +214,15 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 	if st != 200 || rt2 == "" || rt2 == rt1 {
 		t.Fatalf("rotation: %d %v", st, m)
 	}
-	if _, m := refresh(rt1, true); entraShape(t, m) != 70000 {
-		t.Error("old refresh token still works")
+	// Using a refresh token does not revoke it: the old one still works and rotates again.
+	if st, m := refresh(rt1, true); st != 200 || m["refresh_token"] == rt1 || m["refresh_token"] == rt2 {
+		t.Errorf("a used refresh token must stay valid and rotate: %d %v", st, m)
 	}
 	s.RevokeRefreshTokens(DemoClientID)
-	if _, m := refresh(rt2, true); entraShape(t, m) != 70008 {
-		t.Error("revoked refresh token works")
+	for _, rt := range []string{rt1, rt2} {
+		if _, m := refresh(rt, true); entraShape(t, m) != 70008 {
+			t.Error("revoked refresh token works")
+		}
 	}
 }
 
@@ -247,7 +250,8 @@ func TestAuthorizePages(t *testing.T) {
 			}
 		})
 	}
-	// Admin-only scope: redirected with access_denied and AADSTS90094.
+	// Admin-only scope asked by an ordinary user: redirected with access_denied and AADSTS90094.
+	s.SetUserAdmin(DemoUPN, false)
 	q := url.Values{"client_id": {DemoClientID}, "response_type": {"code"}, "redirect_uri": {DemoRedirectURI},
 		"scope": {"https://graph.microsoft.com/Directory.Read.All"}, "state": {"s"}}
 	loc, _ := url.Parse(authorize(t, base, q).Header.Get("Location"))

@@ -13,12 +13,19 @@ import (
 
 type refreshGrant struct {
 	clientID string
+	tenant   string // lower-case segment the tokens were issued through
 	user     User
 	scopes   []string
-	public   bool // minted by the device flow: must be refreshed without a secret
-	used     bool // rotated away
+	public   bool // a public client's token (device flow, SPA, Mobile and desktop): no secret
+	spa      bool // redeemed cross-origin: refreshed with an Origin header, 24-hour lifetime
+	issued   time.Time
 	revoked  bool
 }
+
+// clientKind is how a token request must authenticate and whether it is cross-origin.
+type clientKind struct{ public, spa bool }
+
+var confidential = clientKind{}
 
 type accessGrant struct {
 	clientID string
@@ -92,7 +99,7 @@ func (s *Sim) token(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, r, newErr(400, "invalid_request", 9001023, "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint."))
 		return
 	}
-	a, e := s.lookupApp(clientID, tenant)
+	a, named, e := s.lookupApp(clientID, tenant)
 	if e != nil {
 		writeJSONError(w, r, e)
 		return
@@ -103,7 +110,7 @@ func (s *Sim) token(w http.ResponseWriter, r *http.Request) {
 	case "refresh_token":
 		e = s.redeemRefresh(w, r, a)
 	case "client_credentials":
-		e = s.clientCredentials(w, r, a)
+		e = s.clientCredentials(w, r, a, named)
 	case "device_code":
 		e = s.redeemDevice(w, r, a)
 	default:
@@ -114,15 +121,49 @@ func (s *Sim) token(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// checkOrigin applies the cross-origin rules: a single-page app's code and tokens are redeemed
+// only with an Origin header (AADSTS9002327, seen in AzureAD/microsoft-authentication-library-
+// for-js#2482), and any other client type is refused one (AADSTS9002326; microsoft-identity.md
+// §2: "prevents the use of client credentials in all flows in the presence of an Origin header").
+func checkOrigin(r *http.Request, k clientKind) *aadError {
+	origin := r.Header.Get("Origin") != ""
+	switch {
+	case k.spa && !origin:
+		return newErr(400, "invalid_request", 9002327, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests.")
+	case !k.spa && origin:
+		return newErr(400, "invalid_request", 9002326, "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: '%s'.", r.Header.Get("Origin"))
+	}
+	return nil
+}
+
+// kindOf is the client type of a redirect URI's platform (microsoft-identity.md §1, "Client
+// type decided by redirect type").
+func kindOf(platform string) clientKind {
+	switch platform {
+	case platformSPA:
+		return clientKind{public: true, spa: true}
+	case platformPublic:
+		return clientKind{public: true}
+	}
+	return confidential
+}
+
 func (s *Sim) redeemCode(w http.ResponseWriter, r *http.Request, a *App, tenant string) *aadError {
 	code := r.PostForm.Get("code")
 	if code == "" {
 		return errMissingParam("code")
 	}
-	if e := s.clientAuth(a, r, false); e != nil {
+	g := s.codes[code]
+	kind := confidential
+	if g != nil && strings.EqualFold(g.clientID, a.ClientID) {
+		kind = kindOf(g.platform)
+	}
+	if e := checkOrigin(r, kind); e != nil {
 		return e
 	}
-	g := s.codes[code]
+	if e := s.clientAuth(a, r, kind.public); e != nil {
+		return e
+	}
 	switch {
 	case g == nil || !strings.EqualFold(g.clientID, a.ClientID):
 		return newErr(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
@@ -134,6 +175,10 @@ func (s *Sim) redeemCode(w http.ResponseWriter, r *http.Request, a *App, tenant 
 		return newErr(400, "invalid_grant", 700005, "Provided Authorization Code is intended to use against other tenant, thus rejected.")
 	case r.PostForm.Get("redirect_uri") != g.redirectURI:
 		return newErr(400, "invalid_grant", 70000, "The redirect_uri does not match the one the authorization code was issued for.")
+	}
+	if kind.spa && g.challenge == "" {
+		// PKCE is "required by the Microsoft identity platform for single page apps" (`authcode`).
+		return newErr(400, "invalid_request", 9002325, "Proof Key for Code Exchange is required for cross-origin authorization code redemption.")
 	}
 	if g.challenge != "" {
 		v := r.PostForm.Get("code_verifier")
@@ -149,10 +194,15 @@ func (s *Sim) redeemCode(w http.ResponseWriter, r *http.Request, a *App, tenant 
 	g.used = true
 	// The access token is for one resource; the refresh token keeps the whole consent, so a
 	// refresh can ask for the other resources' scopes.
-	s.issueFrom(w, a, g.user, firstResource(g.scopes), false, g.scopes)
+	s.issueFrom(w, a, g.user, firstResource(g.scopes), kind, g.scopes, g.tenant)
 	return nil
 }
 
+// redeemRefresh follows microsoft-identity.md §2 (`rt`): a refresh token "replaces itself with
+// a fresh token upon every use" but is not "revoked when used", so the old one keeps working
+// until it is revoked or its inactivity window (90 days; 24 hours for SPAs) runs out. A refresh
+// token is not tied to a resource: without scope it yields the first resource of the consent,
+// and with scopes of several resources "a token for the resource specified in the first scope".
 func (s *Sim) redeemRefresh(w http.ResponseWriter, r *http.Request, a *App) *aadError {
 	rt := r.PostForm.Get("refresh_token")
 	if rt == "" {
@@ -162,18 +212,24 @@ func (s *Sim) redeemRefresh(w http.ResponseWriter, r *http.Request, a *App) *aad
 	if g == nil || !strings.EqualFold(g.clientID, a.ClientID) {
 		return newErr(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
 	}
+	kind := clientKind{public: g.public, spa: g.spa}
+	if e := checkOrigin(r, kind); e != nil {
+		return e
+	}
 	if e := s.clientAuth(a, r, g.public); e != nil {
 		return e
 	}
 	switch {
 	case g.revoked:
 		return newErr(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.")
-	case g.used:
-		return newErr(400, "invalid_grant", 70000, "The provided value for the 'refresh_token' is not valid: it has already been used.")
+	case g.spa && time.Since(g.issued) > refreshLifetime(true):
+		return newErr(400, "invalid_grant", 700084, "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page.")
+	case time.Since(g.issued) > refreshLifetime(false):
+		return newErr(400, "invalid_grant", 700082, "The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.", g.issued.UTC().Format(time.RFC3339))
 	}
-	scopes := g.scopes
+	scopes := firstResource(g.scopes)
 	if req := strings.Fields(r.PostForm.Get("scope")); len(req) > 0 {
-		if e := checkScopes(req); e != nil {
+		if e := checkScopeSyntax(req); e != nil {
 			return e
 		}
 		for _, sc := range req {
@@ -181,10 +237,9 @@ func (s *Sim) redeemRefresh(w http.ResponseWriter, r *http.Request, a *App) *aad
 				return newErr(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", a.ClientID, a.Name)
 			}
 		}
-		scopes = grant(req, nil)
+		scopes = firstResource(grant(req, nil))
 	}
-	g.used = true
-	s.issueFrom(w, a, g.user, scopes, g.public, g.scopes)
+	s.issueFrom(w, a, g.user, scopes, kind, g.scopes, g.tenant)
 	return nil
 }
 
@@ -196,9 +251,20 @@ func sharedTenant(t string) bool {
 	return false
 }
 
-func (s *Sim) clientCredentials(w http.ResponseWriter, r *http.Request, a *App) *aadError {
+func (s *Sim) clientCredentials(w http.ResponseWriter, r *http.Request, a *App, t *tenant) *aadError {
+	if e := checkOrigin(r, confidential); e != nil {
+		return e
+	}
 	if e := s.clientAuth(a, r, false); e != nil {
 		return e
+	}
+	if t != nil && !t.servicePrincipals[strings.ToLower(a.ClientID)] {
+		// Since service-principal-less authentication was retired (field-2026.md §1;
+		// learn.microsoft.com/entra/identity-platform/retire-service-principal-less-authentication),
+		// an app-only token needs the app's service principal in the target tenant. The app
+		// itself was found (in its home tenant), so the answer names it; wording as captured in
+		// Azure/azure-sdk-for-net#46762.
+		return newErr(400, "invalid_client", 7000229, "The client application %s is missing service principal in the tenant %s. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", a.ClientID, t.ID)
 	}
 	scope := r.PostForm.Get("scope")
 	if scope == "" {
@@ -226,6 +292,9 @@ func (s *Sim) redeemDevice(w http.ResponseWriter, r *http.Request, a *App) *aadE
 	}
 	// A device code sends no redirect URI, so the "Allow public client flows" switch decides
 	// whether the client is public (no secret allowed) or confidential (secret required).
+	if e := checkOrigin(r, confidential); e != nil {
+		return e
+	}
 	if e := s.clientAuth(a, r, a.PublicClient); e != nil {
 		return e
 	}
@@ -252,11 +321,20 @@ func (s *Sim) redeemDevice(w http.ResponseWriter, r *http.Request, a *App) *aadE
 		return newErr(400, "authorization_pending", 70016, "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
 	}
 	d.done = true
-	user, e := s.pickUser(a, "")
+	named, _ := s.resolveTenant(d.tenant)
+	user, e := s.pickUser(a, "", named)
 	if e != nil {
 		return e
 	}
-	s.issue(w, a, user, grant(d.scopes, a.WithheldScopes), a.PublicClient)
+	home := s.signInTenant(named, a, user)
+	if home != nil && home.BlockDeviceCode {
+		return newErr(400, "invalid_grant", 53003, "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+	}
+	if home != nil {
+		home.servicePrincipals[strings.ToLower(a.ClientID)] = true
+	}
+	granted := grant(d.scopes, a.WithheldScopes)
+	s.issueFrom(w, a, user, granted, clientKind{public: a.PublicClient}, granted, strings.ToLower(d.tenant))
 	return nil
 }
 
@@ -265,7 +343,7 @@ func (s *Sim) deviceCode(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, e := s.lookupApp(r.PostForm.Get("client_id"), tenant)
+	a, named, e := s.lookupApp(r.PostForm.Get("client_id"), tenant)
 	if e != nil {
 		writeJSONError(w, r, e)
 		return
@@ -279,12 +357,12 @@ func (s *Sim) deviceCode(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, r, e)
 		return
 	}
-	if !s.adminOK[strings.ToLower(a.ClientID)] {
-		for _, sc := range scopes {
-			if containsScope(a.AdminOnlyScopes, sc) {
-				writeJSONError(w, r, newErr(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", a.ClientID, a.Name))
-				return
-			}
+	// The user who will enter the code is refused what the tenant's policy withholds; the
+	// device flow has no consent page to redirect from, so it answers 65001 at once.
+	if user, ue := s.pickUser(a, "", named); ue == nil {
+		if refused := refusedConsent(a, s.signInTenant(named, a, user), user, scopes); len(refused) > 0 {
+			writeJSONError(w, r, newErr(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", a.ClientID, a.Name))
+			return
 		}
 	}
 	const expiresIn = 900
@@ -313,14 +391,10 @@ func userCodeString() string {
 	return b.String()
 }
 
-// issue answers with new tokens. Callers hold s.mu.
-func (s *Sim) issue(w http.ResponseWriter, a *App, u User, scopes []string, public bool) {
-	s.issueFrom(w, a, u, scopes, public, scopes)
-}
-
 // issueFrom answers with new tokens for scopes; the new refresh token keeps consented, the
-// scopes of the original consent, so a narrower refresh can be widened again later.
-func (s *Sim) issueFrom(w http.ResponseWriter, a *App, u User, scopes []string, public bool, consented []string) {
+// scopes of the original consent, so a narrower refresh can be widened again later. Callers
+// hold s.mu.
+func (s *Sim) issueFrom(w http.ResponseWriter, a *App, u User, scopes []string, kind clientKind, consented []string, tenant string) {
 	at := randomToken("sim-at.", 32)
 	var resource []string
 	hasOffline, hasOpenID := false, false
@@ -344,7 +418,8 @@ func (s *Sim) issueFrom(w http.ResponseWriter, a *App, u User, scopes []string, 
 	}
 	if hasOffline || containsScope(consented, "offline_access") {
 		rt := randomToken("sim-rt.", 48)
-		s.refresh[rt] = &refreshGrant{clientID: a.ClientID, user: u, scopes: append([]string(nil), consented...), public: public}
+		s.refresh[rt] = &refreshGrant{clientID: a.ClientID, tenant: tenant, user: u, scopes: append([]string(nil), consented...),
+			public: kind.public, spa: kind.spa, issued: time.Now()}
 		body["refresh_token"] = rt
 	}
 	if hasOpenID {
