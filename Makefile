@@ -10,8 +10,9 @@ all: build
 build:
 	$(GO) build -trimpath -o m365creds .
 
+# -v lists packages as they compile: a first build is otherwise silent for minutes.
 demo:
-	$(GO) run . demo
+	$(GO) run -v . demo
 
 ## check: formatting and vet, the cheap part of `make test`.
 check: fmt vet

@@ -2,10 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
@@ -24,14 +29,71 @@ var demoCmd = &command{
 m365creds, so you can walk the whole setup without an Azure account. The screens show the
 values the simulated portal would give you (client ID, tenant ID, secret). The resulting
 profile is stored under the separate keychain service "m365creds-demo", never mixed with real
-profiles, and its tokens only work against the simulator. Needs a terminal.`,
-	examples: `  m365creds demo`,
-	exec: func(a *app, _ any, pos []string) error {
+profiles, and its tokens only work against the simulator. Where no keychain works (no D-Bus
+session, no Secret Service), the demo keeps its profile in memory instead, and it is gone
+when the demo ends. Needs a terminal, nothing else.
+
+--reset removes what earlier demos saved: the demo profiles in the "m365creds-demo" keychain
+service and the demo's config file.`,
+	examples: `  m365creds demo
+  m365creds demo --reset`,
+	flags: func(fs *flag.FlagSet) any {
+		reset := new(bool)
+		fs.BoolVar(reset, "reset", false, "remove what the demo saved (its profiles and config file), then exit")
+		return reset
+	},
+	exec: func(a *app, opts any, pos []string) error {
 		if err := maxArgs("demo", pos, 0); err != nil {
 			return err
 		}
+		if *opts.(*bool) {
+			return a.resetDemo()
+		}
 		return a.runDemo()
 	},
+}
+
+// demoStoreOptions are the options of the store the demo keeps its profile in when the
+// keychain works: the demo's own service and config file.
+func (a *app) demoStoreOptions() keyring.Options {
+	opts := keyring.OptionsFrom(a.env.Getenv)
+	opts.Service = demoService
+	if a.env.Backend != "" {
+		opts.Backend = a.env.Backend
+	}
+	return opts
+}
+
+// openDemoStore opens the store the demo saves to. When the keychain fails its probe, the
+// demo keeps its profile in memory, with its config file in a temporary directory, so it
+// still runs to the end and leaves nothing behind; noKeychain then says why. done removes
+// the temporary directory.
+func (a *app) openDemoStore() (store *keyring.Store, noKeychain error, done func(), err error) {
+	done = func() {}
+	opts := a.demoStoreOptions()
+	store, err = keyring.Open(opts)
+	if err != nil {
+		return nil, nil, done, err
+	}
+	if store.InMemory() {
+		return store, nil, done, nil
+	}
+	noKeychain = store.Probe(a.ctx)
+	if noKeychain == nil || a.ctx.Err() != nil {
+		return store, nil, done, a.ctx.Err()
+	}
+	dir, err := os.MkdirTemp("", "m365creds-demo-")
+	if err != nil {
+		return nil, nil, done, err
+	}
+	done = func() { _ = os.RemoveAll(dir) }
+	opts.ConfigDir, opts.Backend = dir, keyring.BackendMemory
+	store, err = keyring.Open(opts)
+	if err != nil {
+		done()
+		return nil, nil, func() {}, err
+	}
+	return store, noKeychain, done, nil
 }
 
 func (a *app) runDemo() error {
@@ -50,19 +112,11 @@ func (a *app) runDemo() error {
 	defer sim.Close()
 	// Every call of this run goes to the simulator; the process environment stays as it is.
 	a.endpoints = oauth.Endpoints{Login: base, Graph: base}
-	// The store keeps the demo's config file and items apart by service name.
-	opts := keyring.OptionsFrom(a.env.Getenv)
-	opts.Service = demoService
-	if dir := a.env.Getenv("M365CREDS_CONFIG_DIR"); dir != "" {
-		opts.ConfigDir = dir
-	}
-	if a.env.Backend != "" {
-		opts.Backend = a.env.Backend
-	}
-	store, err := keyring.Open(opts)
+	store, noKeychain, done, err := a.openDemoStore()
 	if err != nil {
 		return err
 	}
+	defer done()
 	d := steps.NewDraft()
 	d.Profile = "demo"
 	var secretValue, secretID string
@@ -77,14 +131,51 @@ func (a *app) runDemo() error {
 			ClientID: demo.ClientID, TenantID: demo.TenantID,
 			SecretValue: secretValue, SecretID: secretID,
 			SimulateBrowser: func(url string) error { return simulateBrowser(a.ctx, url) },
+			NoKeychain:      noKeychain,
 		},
 	})
 	if err != nil {
 		return err
 	}
-	if res.Saved != nil {
-		a.infof("Demo finished: profile %q was saved under the keychain service %q. It only works against the simulator.", res.Saved.Name, demoService)
+	if res.Saved == nil {
+		return nil
 	}
+	if store.InMemory() {
+		a.infof("Demo finished. The demo profile %q was not kept: there was no working keychain, so it lived in memory and is gone now. Nothing was saved.", res.Saved.Name)
+		return nil
+	}
+	a.infof("Demo finished: profile %q is saved under the keychain service %q, apart from your real profiles.\n"+
+		"m365creds status and token do not see it (they read real profiles only), and its tokens work only against the simulator, which stopped with the demo.\n"+
+		"m365creds demo again replaces it; m365creds demo --reset removes it.", res.Saved.Name, demoService)
+	return nil
+}
+
+// resetDemo removes what earlier demos saved: every demo profile with its keychain items
+// (including items a crashed save left pending), then the demo's config file once nothing
+// it lists remains. Nothing to remove is no error.
+func (a *app) resetDemo() error {
+	store, err := keyring.Open(a.demoStoreOptions())
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(store.Path()); errors.Is(err, os.ErrNotExist) {
+		a.infof("Nothing to remove: the demo has saved nothing here (no %s).", printable(store.Path()))
+		return nil
+	}
+	names, err := store.Names()
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := store.Delete(a.ctx, name); err != nil {
+			return fmt.Errorf("removing the demo profile %q: %w", name, err)
+		}
+		a.infof("Removed the demo profile %q and its items in the keychain service %q.", name, demoService)
+	}
+	if err := os.Remove(store.Path()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	a.infof("Removed the demo's config file %s.", printable(store.Path()))
 	return nil
 }
 
@@ -119,4 +210,15 @@ func simulateBrowser(ctx context.Context, authorizeURL string) error {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.Body.Close()
+}
+
+// printable drops control characters, so a path taken from the environment cannot move the
+// cursor or change colours when printed.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -275,16 +275,16 @@ func TestChunkingRoundTrip(t *testing.T) {
 
 	// A missing chunk or a changed one is an error, never a wrong secret.
 	e, _ := s.entry("big")
-	acct := "m365creds-test|" + account("big", itemRefreshToken, e.Generation)
+	chunk := memoryKey{"m365creds-test", account("big", itemRefreshToken, e.Generation) + "#2"}
 	mem.mu.Lock()
-	saved := mem.items[acct+"#2"]
-	mem.items[acct+"#2"] = strings.Repeat("Z", len(saved))
+	saved := mem.items[chunk]
+	mem.items[chunk] = strings.Repeat("Z", len(saved))
 	mem.mu.Unlock()
 	if _, err := s.Secrets(ctx, "big"); err == nil || !strings.Contains(err.Error(), "do not match") {
 		t.Errorf("changed chunk: %v", err)
 	}
 	mem.mu.Lock()
-	delete(mem.items, acct+"#2")
+	delete(mem.items, chunk)
 	mem.mu.Unlock()
 	if _, err := s.Secrets(ctx, "big"); err == nil || !strings.Contains(err.Error(), "part 2 of") {
 		t.Errorf("missing chunk: %v", err)

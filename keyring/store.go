@@ -160,6 +160,8 @@ func Open(opts Options) (*Store, error) {
 		s.backend = &fileBackend{path: filepath.Join(opts.ConfigDir, "secrets-"+opts.Service+".json")}
 	case BackendKeychain, "":
 		s.backend = osKeychain{}
+	case BackendMemory:
+		s.backend = newMemoryBackend()
 	default:
 		return nil, fmt.Errorf("unknown store %q: use keychain or file", opts.Backend)
 	}

@@ -24,19 +24,17 @@ func TestMain(m *testing.M) {
 	testkeychain.Main(m)
 }
 
-// memBackend is an in-memory keychain whose calls can fail or block on demand.
+// memBackend is the in-memory keychain (memoryBackend), whose calls can also fail or block
+// on demand. Every store test that uses it so also tests memoryBackend.
 type memBackend struct {
-	mu      sync.Mutex
-	items   map[string]string
+	*memoryBackend
 	sets    int
 	failSet func(n int, account string) error // called before each set, n counts from 1
 	block   chan struct{}
 	delay   time.Duration // per call, to widen race windows the way a real keychain does
 }
 
-func newMem() *memBackend { return &memBackend{items: map[string]string{}} }
-
-func (m *memBackend) name() string { return "memory" }
+func newMem() *memBackend { return &memBackend{memoryBackend: newMemoryBackend()} }
 
 func (m *memBackend) set(service, account, value string) error {
 	time.Sleep(m.delay)
@@ -44,15 +42,15 @@ func (m *memBackend) set(service, account, value string) error {
 		<-m.block
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.sets++
+	n := m.sets
+	m.mu.Unlock()
 	if m.failSet != nil {
-		if err := m.failSet(m.sets, account); err != nil {
+		if err := m.failSet(n, account); err != nil {
 			return err
 		}
 	}
-	m.items[service+"|"+account] = value
-	return nil
+	return m.memoryBackend.set(service, account, value)
 }
 
 func (m *memBackend) get(service, account string) (string, error) {
@@ -60,20 +58,7 @@ func (m *memBackend) get(service, account string) (string, error) {
 		<-m.block
 	}
 	time.Sleep(m.delay)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.items[service+"|"+account]
-	if !ok {
-		return "", errItemMissing
-	}
-	return v, nil
-}
-
-func (m *memBackend) del(service, account string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.items, service+"|"+account)
-	return nil
+	return m.memoryBackend.get(service, account)
 }
 
 func (m *memBackend) count() int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -115,13 +116,19 @@ func (s *saveScreen) view(c *shared) string {
 		}
 		row("Scopes", shortList(scopes, c.width-22))
 		row("Secrets in", c.opts.Engine.Store.BackendName())
-		row("Settings in", c.opts.Engine.Store.Path())
+		if !c.opts.Engine.Store.InMemory() { // else a temporary directory, of no use to anyone
+			row("Settings in", c.opts.Engine.Store.Path())
+		}
 		if c.wiz.Draft.NeedsSecret() && !p.SecretExpires.IsZero() {
 			row("Secret expires", p.SecretExpires.Format("2 Jan 2006")+" ("+relDays(c, p.SecretExpires)+")")
 		}
 		line("")
 		if c.opts.Demo != nil {
-			line(st.Warn.Render(para(c, "This demo profile works only against the simulator. Run m365creds (without demo) to set up your real one.")))
+			if c.opts.Engine.Store.InMemory() {
+				line(st.Warn.Render(para(c, inMemoryNotice(c.opts.Demo.NoKeychain))))
+			} else {
+				line(st.Warn.Render(para(c, "This demo profile works only against the simulator. Run m365creds (without demo) to set up your real one.")))
+			}
 			line("")
 			line("Press enter to finish.")
 			break
@@ -159,4 +166,31 @@ func (s *saveScreen) bindings(c *shared) []key.Binding {
 		return []key.Binding{k.Retry, k.Back}
 	}
 	return []key.Binding{k.Next}
+}
+
+// inMemoryNotice says, on the demo's Save screen, that the profile was not kept and what the
+// real wizard needs instead. why is the keychain's failure, when known.
+func inMemoryNotice(why error) string {
+	reason := ""
+	var ue *keyring.UnavailableError
+	switch {
+	case errors.As(why, &ue):
+		reason = ": " + ue.Reason
+	case why != nil:
+		reason = ": " + why.Error()
+	}
+	return "The keychain is not available here" + printable(reason) + ". So the demo profile is kept in memory " +
+		"and is gone when the demo ends. The real wizard needs a keychain: on Linux, a Secret Service such " +
+		"as gnome-keyring; or m365creds setup --store file (secrets in a plain-text file)."
+}
+
+// printable drops control characters, so an error text from the keychain or D-Bus cannot
+// move the cursor or change colours.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }

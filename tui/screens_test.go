@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -651,6 +652,33 @@ func TestSaveSucceeds(t *testing.T) {
 	sec, err := store.Secrets(t.Context(), "work")
 	if err != nil || sec.ClientSecret != simulator.DemoSecretValue || sec.RefreshToken == "" {
 		t.Fatalf("saved secrets wrong: %v", err)
+	}
+}
+
+// TestSaveInMemoryDemo is the demo where no keychain works: the profile is kept in memory,
+// and the Save screen says so, why, and what the real wizard needs.
+func TestSaveInMemoryDemo(t *testing.T) {
+	sim(t, nil)
+	store, err := keyring.Open(keyring.Options{Service: "m365creds-test-tui", ConfigDir: t.TempDir(), Backend: keyring.BackendMemory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noKeychain := &keyring.UnavailableError{Reason: "there is no D-Bus session (common over SSH and in containers)", Err: errors.New("dbus")}
+	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Engine: &creds.Service{Store: store}, Demo: &Demo{SimulateBrowser: browser(), NoKeychain: noKeychain}})
+	h.waitFor("Waiting…")
+	h.send("s")
+	h.waitFor("Press enter to save")
+	h.send("enter")
+	h.waitFor("Saved profile")
+	screen := h.waitFor("Press enter to finish")
+	for _, want := range []string{"no D-Bus session", "kept in memory and is gone when the demo ends", "gnome-keyring", "--store file"} {
+		if !strings.Contains(strings.Join(strings.Fields(screen), " "), want) {
+			t.Errorf("the Save screen does not say %q:\n%s", want, screen)
+		}
+	}
+	h.golden()
+	if sec, err := store.Secrets(t.Context(), "work"); err != nil || sec.RefreshToken == "" {
+		t.Fatalf("the in-memory store lost the profile: %v", err)
 	}
 }
 

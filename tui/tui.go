@@ -48,6 +48,9 @@ type Demo struct {
 	// SimulateBrowser does what a consenting user's browser would do with the sign-in address,
 	// so the demo finishes on machines without a browser.
 	SimulateBrowser func(url string) error
+	// NoKeychain, when set, is why the keychain failed its probe: the demo then keeps its
+	// profile in memory, and the Save screen says so.
+	NoKeychain error
 }
 
 // Result is what the run ended with.
