@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/internal/testkeychain"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 )
@@ -878,8 +880,9 @@ func TestKeychainUnavailable(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("SKIP: the broken-session trick is Linux-only")
 	}
-	h := newHarness(t, keyring.BackendFile)
-	h.setupWeb("work") // the profile's config entry exists; its items are not reachable below
+	testkeychain.Require(t)
+	h := newHarness(t, keyring.BackendKeychain)
+	h.setupWeb("work") // saved in the keychain, which the processes below cannot reach
 	run := func(stdin string, args ...string) result {
 		cmd := h.binaryCmd(args...)
 		cmd.Env = append(cmd.Env, "M365CREDS_CLI_TEST_BACKEND=keychain",
@@ -956,5 +959,41 @@ func TestSecretOnTheCommandLineIsNotRepeated(t *testing.T) {
 		if r.code != ExitUsage || strings.Contains(r.stderr+r.stdout, secret) || !strings.Contains(r.stderr, "stdin") {
 			t.Errorf("%v: exit %d, stderr %q", args[0], r.code, r.stderr)
 		}
+	}
+}
+
+// TestStatusWithoutOfflineAccess: a delegated profile saved without offline_access (by an
+// earlier version) has no refresh token; status must not call it ok.
+func TestStatusWithoutOfflineAccess(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	p := keyring.Profile{Name: "old", Kind: oauth.KindWeb, RequestedScopes: []string{"openid", "User.Read"}, LastRefresh: now}
+	st := assess(p, now, "file")
+	if st.State != "action" || st.code != ExitConsent || !strings.Contains(strings.Join(st.Problems, " "), "offline_access") {
+		t.Errorf("status %+v", st)
+	}
+	p.RequestedScopes = append(p.RequestedScopes, "offline_access")
+	if st := assess(p, now, "file"); st.State != "ok" {
+		t.Errorf("with offline_access: %+v", st)
+	}
+}
+
+// TestOtherStore: a profile saved with --store file, used without it, says to add the flag
+// instead of reporting lost keychain items.
+func TestOtherStore(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	cmd := h.binaryCmd("token", "work")
+	cmd.Env = append(cmd.Env, "M365CREDS_CLI_TEST_BACKEND=keychain")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != ExitError {
+		t.Fatalf("exit %v, want %d; stderr:\n%s", err, ExitError, errb.String())
+	}
+	expectContains(t, "stderr", errb.String(), "add --store file")
+	if strings.Contains(errb.String(), "lost") {
+		t.Errorf("reported as lost:\n%s", errb.String())
 	}
 }

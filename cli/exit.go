@@ -152,7 +152,9 @@ func report(w io.Writer, err error) {
 		if hint == "" {
 			hint = nextStep(engineErr)
 		}
-		explainTo(w, engineErr.Explain(), err, hint)
+		if fromMicrosoft(err) {
+			explainTo(w, engineErr.Explain(), err, hint)
+		}
 	} else if errors.As(err, &oe) {
 		explainTo(w, oauth.Explain(oe.err, oe.app), err, hint)
 	}
@@ -182,4 +184,17 @@ func explainTo(w io.Writer, g oauth.Guidance, err error, hint string) {
 func oneLine(s string) string {
 	s = strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 	return strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// fromMicrosoft reports whether err carries an answer (or a failure to reach) Microsoft, which
+// the guidance catalogue explains.
+func fromMicrosoft(err error) bool {
+	var (
+		ee *oauth.EntraError
+		ge *oauth.GraphError
+		ne *oauth.NetworkError
+		re *oauth.ResponseError
+	)
+	return errors.As(err, &ee) || errors.As(err, &ge) || errors.As(err, &ne) || errors.As(err, &re) ||
+		errors.Is(err, oauth.ErrTimeout) || errors.Is(err, oauth.ErrDeclined) || errors.Is(err, oauth.ErrExpired)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -199,6 +200,9 @@ func assess(p keyring.Profile, now time.Time, backend string) profileStatus {
 	} else if !p.LastRefresh.IsZero() {
 		last := p.LastRefresh
 		st.LastRefresh = &last
+	}
+	if p.Kind != oauth.KindApp && !slices.ContainsFunc(p.RequestedScopes, func(s string) bool { return strings.EqualFold(s, "offline_access") }) {
+		action(ExitConsent, fmt.Sprintf("no refresh token (offline_access was not requested): tokens stop after an hour; sign in again with offline_access: m365creds setup --profile %s --preset basic", p.Name))
 	}
 	if len(st.MissingScopes) > 0 {
 		action(ExitConsent, fmt.Sprintf("not granted: %s; consent again with m365creds setup --profile %s", strings.Join(st.MissingScopes, ", "), p.Name))

@@ -117,6 +117,9 @@ type entry struct {
 	Profile
 	Generation string   `json:"generation,omitempty"`
 	Items      []string `json:"items,omitempty"`
+	// Store is where the items are ("file" for --store file; empty means the keychain), so a
+	// profile read from the other store is reported as such rather than as lost items.
+	Store Backend `json:"store,omitempty"`
 }
 
 // config is the whole config file. Pending lists, per profile name, generations whose items
@@ -352,6 +355,9 @@ func (s *Store) read(ctx context.Context, name string, wanted []string) (Secrets
 		e, err := s.entry(name)
 		if err != nil {
 			return Secrets{}, err
+		}
+		if saved := e.Store; saved != s.storeKind() {
+			return Secrets{}, &OtherStoreError{Profile: name, Store: saved}
 		}
 		sec, err := s.readEntry(ctx, e, wanted)
 		var lost *LostItemError
@@ -715,6 +721,9 @@ func (s *Store) save(ctx context.Context, p Profile, sec Secrets) error {
 	var stale []string
 	err = s.update(ctx, func(cfg *config) error {
 		e := &entry{Profile: p, Generation: gen, Items: names}
+		if s.opts.Backend == BackendFile {
+			e.Store = BackendFile
+		}
 		if len(names) == 0 {
 			e.Generation = "" // nothing stored: no generation to point at
 		}
