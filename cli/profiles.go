@@ -84,25 +84,6 @@ func names(list []keyring.Profile) []string {
 	return out
 }
 
-// appFor is the oauth view of a saved profile.
-func appFor(p keyring.Profile, clientSecret string) oauth.App {
-	app := oauth.App{
-		Cloud:       p.Cloud,
-		Tenant:      p.Tenant,
-		ClientID:    p.ClientID,
-		Kind:        p.Kind,
-		RedirectURI: p.RedirectURI,
-	}
-	if p.Kind != oauth.KindPublic {
-		app.ClientSecret = clientSecret
-	}
-	return app
-}
-
-func (a *app) client(app oauth.App) *oauth.Client {
-	return oauth.NewClient(app, a.env.HTTPClient)
-}
-
 // kindLabel says in words what kind of credential a profile holds.
 func kindLabel(k oauth.Kind) string {
 	switch k {

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/m365creds/m365creds/assets"
 	"github.com/m365creds/m365creds/creds"
@@ -13,9 +12,6 @@ import (
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
 )
-
-// consentTimeout bounds how long setup waits for the browser or a device-code sign-in.
-const consentTimeout = 10 * time.Minute
 
 type setupOptions struct {
 	profile       string
@@ -343,14 +339,6 @@ func setupFieldError(err error) error {
 		return usagef("setup", "%s", fe.Msg)
 	}
 	return err
-}
-
-func isSharedTenant(t string) bool {
-	switch strings.ToLower(t) {
-	case "", "common", "organizations", "consumers":
-		return true
-	}
-	return false
 }
 
 func (a *app) storeWarning(store string) {

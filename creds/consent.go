@@ -25,12 +25,12 @@ type Event interface{ consentEvent() }
 
 // The consent plan's events, in the order they can happen.
 type (
-	// CheckingKeychain: the keychain is being tried before anyone signs in.
+	// CheckingKeychain means the keychain is being tried before anyone signs in.
 	CheckingKeychain struct{}
-	// CheckingSecret: the client ID and secret are being tried with one client-credentials
+	// CheckingSecret means the client ID and secret are being tried with one client-credentials
 	// request, before the browser opens.
 	CheckingSecret struct{}
-	// SignInReady: the listener is up and the sign-in address is ready. When Opened is false
+	// SignInReady means the listener is up and the sign-in address is ready. When Opened is false
 	// the user must open URL themselves (OpenErr says why, if a browser was tried).
 	SignInReady struct {
 		URL         string
@@ -48,19 +48,19 @@ type (
 		Tunnel   string
 		Deadline time.Time
 	}
-	// PasteRejected: a pasted text was not the redirect address; the plan keeps waiting.
+	// PasteRejected means a pasted text was not the redirect address; the plan keeps waiting.
 	PasteRejected struct{ Err error }
-	// DeviceCodeReady: the user enters UserCode at VerificationURI on any device.
+	// DeviceCodeReady means the user enters UserCode at VerificationURI on any device.
 	DeviceCodeReady struct {
 		UserCode, VerificationURI string
 		Deadline                  time.Time
 	}
-	// Redeeming: the sign-in came back and its code is being redeemed.
+	// Redeeming means the sign-in came back and its code is being redeemed.
 	Redeeming struct{}
-	// GettingAppToken: an app-only token is being requested. An administrator grants the
+	// GettingAppToken means an app-only token is being requested. An administrator grants the
 	// application permissions once, at AdminConsentURL.
 	GettingAppToken struct{ AdminConsentURL string }
-	// ReadingAccount: the token is being tried on Graph /me.
+	// ReadingAccount means the token is being tried on Graph /me.
 	ReadingAccount struct{}
 )
 

@@ -164,6 +164,7 @@ func guidanceFor(err error, app oauth.App) oauth.Guidance {
 			Action:  "Go back to Permissions, tick offline_access, and sign in again."}
 	case creds.ProblemTimedOut:
 		return oauth.Explain(oauth.ErrTimeout, app)
+	default: // Microsoft's own answers: the catalogue explains them
 	}
 	var ce *creds.Error
 	if errors.As(err, &ce) && ce.App.ClientID != "" {
