@@ -71,16 +71,21 @@ func (a *app) demoStoreOptions() keyring.Options {
 func (a *app) openDemoStore() (store *keyring.Store, noKeychain error, done func(), err error) {
 	done = func() {}
 	opts := a.demoStoreOptions()
-	store, err = keyring.Open(opts)
-	if err != nil {
-		return nil, nil, done, err
-	}
-	if store.InMemory() {
-		return store, nil, done, nil
-	}
-	noKeychain = store.Probe(a.ctx)
-	if noKeychain == nil || a.ctx.Err() != nil {
-		return store, nil, done, a.ctx.Err()
+	if opts.ConfigDir == "" {
+		// No HOME (a bare container): nowhere to keep a profile, but the demo can still run.
+		noKeychain = errors.New("there is no config directory (neither HOME nor M365CREDS_CONFIG_DIR is set)")
+	} else {
+		store, err = keyring.Open(opts)
+		if err != nil {
+			return nil, nil, done, err
+		}
+		if store.InMemory() {
+			return store, nil, done, nil
+		}
+		noKeychain = store.Probe(a.ctx)
+		if noKeychain == nil || a.ctx.Err() != nil {
+			return store, nil, done, a.ctx.Err()
+		}
 	}
 	dir, err := os.MkdirTemp("", "m365creds-demo-")
 	if err != nil {

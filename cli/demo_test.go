@@ -90,3 +90,23 @@ func TestDemoResetTakesNoArguments(t *testing.T) {
 		t.Errorf("demo --reset work: exit %d, want %d\n%s", r.code, ExitUsage, r.stderr)
 	}
 }
+
+// TestDemoWithoutConfigDirectory: with no HOME (a bare container) the demo still opens a
+// store, in memory, and says why; the temporary directory it uses goes with done.
+func TestDemoWithoutConfigDirectory(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("M365CREDS_CONFIG_DIR", "")
+	a := &app{ctx: context.Background(), env: Env{Getenv: os.Getenv}}
+	store, noKeychain, done, err := a.openDemoStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !store.InMemory() || noKeychain == nil || !strings.Contains(noKeychain.Error(), "no config directory") {
+		t.Fatalf("in memory %v, reason %v", store.InMemory(), noKeychain)
+	}
+	done()
+	if _, err := os.Stat(filepath.Dir(store.Path())); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the temporary directory is still there: %v", err)
+	}
+}
