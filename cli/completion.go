@@ -45,7 +45,7 @@ var profileCommands = []string{"token", "status", "list", "rotate", "verify", "d
 // flagChoices are the values some flags accept; "@profiles" and "@presets" are filled in by
 // the shell (profiles at tab time, presets as a comma-separated list).
 var flagChoices = map[string][]string{
-	"cloud":          {"global", "usgov", "china"},
+	"cloud":          {"global", "usgov", "usgov-dod", "china"},
 	"account-type":   {"single", "multi", "multi-personal", "personal"},
 	"flow":           {"browser", "paste", "device", "app"},
 	"store":          {"keychain", "file"},

@@ -59,7 +59,7 @@ machines without one. Later commands for such a profile need --store file as wel
 	flags: func(fs *flag.FlagSet) any {
 		o := &setupOptions{}
 		fs.StringVar(&o.profile, "profile", "", "`NAME` profile name (default \"default\")")
-		fs.StringVar(&o.cloud, "cloud", "", "`global|usgov|china` Microsoft cloud (default global)")
+		fs.StringVar(&o.cloud, "cloud", "", "`global|usgov|usgov-dod|china` Microsoft cloud (default global)")
 		fs.StringVar(&o.accountType, "account-type", "", "`single|multi|multi-personal|personal` who signs in: one organisation, any, any + personal accounts, personal only (default single)")
 		fs.StringVar(&o.tenant, "tenant", "", "`TENANT` Directory (tenant) ID or domain, e.g. contoso.onmicrosoft.com")
 		fs.StringVar(&o.clientID, "client-id", "", "`ID` Application (client) ID from the app's Overview page")
