@@ -8,10 +8,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
-	"unicode"
 
+	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -164,7 +163,7 @@ func (a *app) resetDemo() error {
 		return err
 	}
 	if _, err := os.Stat(store.Path()); errors.Is(err, os.ErrNotExist) {
-		a.infof("Nothing to remove: the demo has saved nothing here (no %s).", printable(store.Path()))
+		a.infof("Nothing to remove: the demo has saved nothing here (no %s).", sanitize.Line(store.Path(), 1024))
 		return nil
 	}
 	names, err := store.Names()
@@ -180,7 +179,7 @@ func (a *app) resetDemo() error {
 	if err := os.Remove(store.Path()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	a.infof("Removed the demo's config file %s.", printable(store.Path()))
+	a.infof("Removed the demo's config file %s.", sanitize.Line(store.Path(), 1024))
 	return nil
 }
 
@@ -215,15 +214,4 @@ func simulateBrowser(ctx context.Context, authorizeURL string) error {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.Body.Close()
-}
-
-// printable drops control characters, so a path taken from the environment cannot move the
-// cursor or change colours when printed.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
 }

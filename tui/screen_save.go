@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/steps"
 )
@@ -179,18 +179,7 @@ func inMemoryNotice(why error) string {
 	case why != nil:
 		reason = ": " + why.Error()
 	}
-	return "The keychain is not available here" + printable(reason) + ". So the demo profile is kept in memory " +
+	return "The keychain is not available here" + sanitize.Line(reason, 300) + ". So the demo profile is kept in memory " +
 		"and is gone when the demo ends. The real wizard needs a keychain: on Linux, a Secret Service such " +
 		"as gnome-keyring; or m365creds setup --store file (secrets in a plain-text file)."
-}
-
-// printable drops control characters, so an error text from the keychain or D-Bus cannot
-// move the cursor or change colours.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
 }
