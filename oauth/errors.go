@@ -218,7 +218,12 @@ var aadstsRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(
 // Microsoft ever echoes one, it is masked so no error text carries it.
 func DecodeError(endpoint string, status int, body []byte, secrets ...string) error {
 	var b entraBody
-	if err := json.Unmarshal(body, &b); err != nil || b.Error == "" {
+	err := json.Unmarshal(body, &b)
+	// An error field of nothing but control characters is no error field once cleaned.
+	if err == nil {
+		b.Error = sanitize.Line(b.Error, maxCodeLen)
+	}
+	if err != nil || b.Error == "" {
 		reason := "the answer is not valid JSON"
 		if err == nil {
 			reason = "the answer has no error field"
@@ -226,7 +231,7 @@ func DecodeError(endpoint string, status int, body []byte, secrets ...string) er
 		return &ResponseError{Endpoint: endpoint, Status: status, Reason: reason}
 	}
 	e := &EntraError{
-		Err:           sanitize.Line(b.Error, maxCodeLen),
+		Err:           b.Error,
 		Description:   sanitize.Text(b.ErrorDescription, maxDescriptionLen),
 		TraceID:       sanitize.Line(b.TraceID, maxCodeLen),
 		CorrelationID: sanitize.Line(b.CorrelationID, maxCodeLen),
@@ -250,11 +255,12 @@ func DecodeError(endpoint string, status int, body []byte, secrets ...string) er
 
 // errorFromQuery reads error=, error_description=, error_subcode= from a redirect.
 func errorFromQuery(q url.Values) *EntraError {
-	if q.Get("error") == "" {
+	code := sanitize.Line(q.Get("error"), maxCodeLen)
+	if code == "" {
 		return nil
 	}
 	e := &EntraError{
-		Err:         sanitize.Line(q.Get("error"), maxCodeLen),
+		Err:         code,
 		Description: sanitize.Text(q.Get("error_description"), maxDescriptionLen),
 		SubCode:     sanitize.Line(q.Get("error_subcode"), maxCodeLen),
 	}
