@@ -37,6 +37,7 @@ const (
 	OpVerify  Op = "verify"
 	OpSave    Op = "save"
 	OpDelete  Op = "delete"
+	OpExport  Op = "export"
 )
 
 // Error is a failure of one operation on one profile.

@@ -42,6 +42,7 @@ type Profile struct {
 	RequestedScopes []string       `json:"requestedScopes"`
 	GrantedScopes   []string       `json:"grantedScopes,omitempty"`
 	Account         string         `json:"account,omitempty"`     // user principal name from Graph /me
+	AccountID       string         `json:"accountId,omitempty"`   // the user's object ID from Graph /me
 	AccountName     string         `json:"accountName,omitempty"` // display name
 	SecretExpires   time.Time      `json:"secretExpires,omitzero"`
 	Created         time.Time      `json:"created"`

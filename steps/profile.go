@@ -33,6 +33,7 @@ func (d Draft) ToProfile(now time.Time) keyring.Profile {
 	if d.User != nil {
 		p.Account = d.User.UserPrincipalName
 		p.AccountName = d.User.DisplayName
+		p.AccountID = d.User.ID
 	}
 	return p
 }

@@ -161,6 +161,7 @@ func (s *Sim) routes() {
 	m.Handle("GET /{tenant}/adminconsent", s.wrap("adminconsent", s.adminConsent))
 	m.Handle("/devicelogin", s.wrap("devicelogin", s.deviceLogin))
 	m.Handle("GET /v1.0/me", s.wrap("me", s.me))
+	m.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", s.wrap("discovery", s.discovery))
 	s.mux = m
 }
 

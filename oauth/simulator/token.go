@@ -194,7 +194,7 @@ func (s *Sim) redeemCode(w http.ResponseWriter, r *http.Request, a *App, tenant 
 	g.used = true
 	// The access token is for one resource; the refresh token keeps the whole consent, so a
 	// refresh can ask for the other resources' scopes.
-	s.issueFrom(w, a, g.user, firstResource(g.scopes), kind, g.scopes, g.tenant)
+	s.issueFrom(w, r, a, g.user, firstResource(g.scopes), kind, g.scopes, g.tenant)
 	return nil
 }
 
@@ -239,7 +239,7 @@ func (s *Sim) redeemRefresh(w http.ResponseWriter, r *http.Request, a *App) *aad
 		}
 		scopes = firstResource(grant(req, nil))
 	}
-	s.issueFrom(w, a, g.user, scopes, kind, g.scopes, g.tenant)
+	s.issueFrom(w, r, a, g.user, scopes, kind, g.scopes, g.tenant)
 	return nil
 }
 
@@ -334,7 +334,7 @@ func (s *Sim) redeemDevice(w http.ResponseWriter, r *http.Request, a *App) *aadE
 		home.servicePrincipals[strings.ToLower(a.ClientID)] = true
 	}
 	granted := grant(d.scopes, a.WithheldScopes)
-	s.issueFrom(w, a, user, granted, clientKind{public: a.PublicClient}, granted, strings.ToLower(d.tenant))
+	s.issueFrom(w, r, a, user, granted, clientKind{public: a.PublicClient}, granted, strings.ToLower(d.tenant))
 	return nil
 }
 
@@ -394,7 +394,7 @@ func userCodeString() string {
 // issueFrom answers with new tokens for scopes; the new refresh token keeps consented, the
 // scopes of the original consent, so a narrower refresh can be widened again later. Callers
 // hold s.mu.
-func (s *Sim) issueFrom(w http.ResponseWriter, a *App, u User, scopes []string, kind clientKind, consented []string, tenant string) {
+func (s *Sim) issueFrom(w http.ResponseWriter, r *http.Request, a *App, u User, scopes []string, kind clientKind, consented []string, tenant string) {
 	at := randomToken("sim-at.", 32)
 	var resource []string
 	hasOffline, hasOpenID := false, false
@@ -425,6 +425,12 @@ func (s *Sim) issueFrom(w http.ResponseWriter, a *App, u User, scopes []string, 
 	if hasOpenID {
 		body["id_token"] = idToken(a, u)
 	}
+	if r.PostForm.Get("client_info") == "1" {
+		// MSAL asks for client_info=1 and Entra then returns the user's object and tenant IDs
+		// (base64url JSON {"uid","utid"}), which MSAL's token cache keys accounts by
+		// (home_account_id = uid.utid; MSAL Go's accesstokens.TokenResponse.ClientInfo).
+		body["client_info"] = clientInfo(u, tenant, a)
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 
@@ -439,8 +445,23 @@ func idToken(a *App, u User) string {
 		"aud": a.ClientID, "iss": "https://login.microsoftonline.com/" + a.TenantID + "/v2.0",
 		"iat": now, "nbf": now, "exp": now + 3600, "name": u.DisplayName, "oid": u.ID,
 		"preferred_username": u.UPN, "tid": a.TenantID, "ver": "2.0",
+		// sub is always present in an ID token (OpenID Connect Core §2; Microsoft's "ID token
+		// claims reference": a pairwise identifier per user and app).
+		"sub": base64.RawURLEncoding.EncodeToString([]byte(u.ID + "/" + a.ClientID)),
 	}) + "."
 }
+
+// clientInfo is the client_info value of a token answer.
+func clientInfo(u User, tenant string, a *App) string {
+	utid := tenant
+	if utid == "" || !isGUIDish(utid) {
+		utid = a.TenantID
+	}
+	b, _ := json.Marshal(map[string]string{"uid": u.ID, "utid": utid})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func isGUIDish(s string) bool { return len(s) == 36 && strings.Count(s, "-") == 4 }
 
 // me is Graph's GET /v1.0/me.
 func (s *Sim) me(w http.ResponseWriter, r *http.Request) {
