@@ -16,23 +16,6 @@ import (
 // demoService keeps demo profiles apart from real ones in the keychain.
 const demoService = "m365creds-demo"
 
-var demoCmd = &command{
-	name:    "demo",
-	summary: "try the wizard against a built-in simulator of Microsoft's sign-in",
-	long: `Run the wizard against a simulator of Microsoft's sign-in and Graph endpoints built into
-m365creds, so you can walk the whole setup without an Azure account. The screens show the
-values the simulated portal would give you (client ID, tenant ID, secret). The resulting
-profile is stored under the separate keychain service "m365creds-demo", never mixed with real
-profiles, and its tokens only work against the simulator. Needs a terminal.`,
-	examples: `  m365creds demo`,
-	exec: func(a *app, _ any, pos []string) error {
-		if err := maxArgs("demo", pos, 0); err != nil {
-			return err
-		}
-		return a.runDemo()
-	},
-}
-
 func (a *app) runDemo() error {
 	if !a.interactive() {
 		return needTerminal("m365creds demo", "Run it in a terminal window.")
