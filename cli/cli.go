@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -80,43 +79,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 func (a *app) dispatch(args []string) error {
-	if len(args) == 0 {
-		if err := a.checkEndpoints(""); err != nil {
-			return err
-		}
-		return a.runHome()
-	}
-	name := args[0]
-	switch name {
-	case "-h", "-help", "--help":
-		a.printGlobalHelp(a.stdout)
-		return nil
-	case "-v", "-version", "--version":
-		fmt.Fprintf(a.stdout, "m365creds %s\n", Version())
-		return nil
-	case "help":
-		if len(args) > 1 {
-			cmd := lookup(args[1])
-			if cmd == nil {
-				return usagef("", "unknown command %q", args[1])
-			}
-			cmd.printHelp(a.stdout)
-			return nil
-		}
-		a.printGlobalHelp(a.stdout)
-		return nil
-	}
-	if strings.HasPrefix(name, "-") {
-		return usagef("", "unknown flag %s (commands come first: m365creds COMMAND [flags])", name)
-	}
-	cmd := lookup(name)
-	if cmd == nil {
-		return usagef("", "unknown command %q", name)
-	}
-	if err := a.checkEndpoints(name); err != nil {
-		return err
-	}
-	return cmd.run(a, args[1:])
+	return newCommandTree(a).execute(a, args)
 }
 
 // Version is the version of this build: the one stamped by -ldflags, else the module
@@ -260,44 +223,6 @@ func (a *app) openStore(backend string) (*keyring.Store, error) {
 		opts.Backend = a.env.Backend
 	}
 	return keyring.Open(opts)
-}
-
-// newFlagSet makes a flag set whose errors come back to us instead of being printed.
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseArgs parses flags wherever they appear among the positional arguments, so
-// `token work --json` and `token --json work` both work. "--" ends the flags.
-func parseArgs(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			msg := err.Error()
-			if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-				msg = "unknown flag " + name
-				if strings.Contains(name, "secret") {
-					msg += "; a secret is never taken from the command line (it would end up in shell history and ps): pipe it on stdin with --client-secret-stdin"
-				}
-			}
-			return nil, usagef(cmd, "%s", msg)
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 // maxArgs rejects surplus positional arguments.

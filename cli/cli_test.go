@@ -14,10 +14,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/m365creds/m365creds/internal/testkeychain"
 	"github.com/m365creds/m365creds/keyring"
@@ -29,8 +31,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // TestHelpGolden pins every --help text. Regenerate with: go test ./cli -run TestHelpGolden -update
 func TestHelpGolden(t *testing.T) {
 	cases := map[string][]string{"global": {"--help"}}
-	for _, c := range commands {
-		cases[c.name] = []string{c.name, "--help"}
+	for _, name := range helpCommands(t) {
+		cases[name] = []string{name, "--help"}
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -52,6 +54,11 @@ func TestHelpGolden(t *testing.T) {
 			if out.String() != string(want) {
 				t.Errorf("help differs from %s (run with -update if intended):\n%s", golden, out.String())
 			}
+			for i, line := range strings.Split(out.String(), "\n") {
+				if n := utf8.RuneCountInString(line); n > 80 {
+					t.Errorf("help line %d is %d columns wide (80 at most):\n%s", i+1, n, line)
+				}
+			}
 			if name != "global" {
 				for _, section := range []string{"Usage: m365creds " + name, "Flags:", "Examples:\n  m365creds"} {
 					expectContains(t, "help", out.String(), section)
@@ -60,16 +67,29 @@ func TestHelpGolden(t *testing.T) {
 		})
 	}
 	t.Run("all forms agree", func(t *testing.T) {
-		var a, b, c bytes.Buffer
-		Main(context.Background(), []string{"token", "--help"}, nil, &a, io.Discard, Env{})
-		Main(context.Background(), []string{"help", "token"}, nil, &b, io.Discard, Env{})
-		Main(context.Background(), []string{"token", "-h"}, nil, &c, io.Discard, Env{})
-		if a.String() != b.String() || a.String() != c.String() {
-			t.Error("token --help, help token and token -h differ")
+		help := func(args ...string) string {
+			var out bytes.Buffer
+			if code := Main(context.Background(), args, nil, &out, io.Discard, Env{}); code != 0 {
+				t.Errorf("%v: exit %d", args, code)
+			}
+			return out.String()
 		}
-		var g bytes.Buffer
-		Main(context.Background(), []string{"-h"}, nil, &g, io.Discard, Env{})
-		expectContains(t, "global help", g.String(), "Exit codes:", "  3    client secret expired", "  6    network", "status (list)")
+		want := help("token", "--help")
+		for _, args := range [][]string{{"help", "token"}, {"token", "-h"}, {"token", "-help"}, {"token", "work", "--help"}} {
+			if got := help(args...); got != want {
+				t.Errorf("%v differs from token --help:\n%s", args, got)
+			}
+		}
+		if help("list", "--help") != help("status", "--help") {
+			t.Error("list --help differs from status --help")
+		}
+		global := help("-h")
+		for _, args := range [][]string{{"--help"}, {"-help"}, {"help"}} {
+			if got := help(args...); got != global {
+				t.Errorf("%v differs from -h", args)
+			}
+		}
+		expectContains(t, "global help", global, "Exit codes:", "  3    client secret expired", "  6    network", "status (list)")
 	})
 }
 
@@ -101,11 +121,16 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"unknown global flag", []string{"--frob"}, "unknown flag"},
-		{"unknown flag", []string{"token", "--bogus"}, "unknown flag -bogus"},
+		{"unknown flag", []string{"token", "--bogus"}, "unknown flag --bogus\n"},
+		{"unknown flag as typed", []string{"setup", "--clientid", "x"}, "unknown flag --clientid\n"},
+		{"unknown single-dash flag", []string{"token", "-bogus"}, "unknown flag -bogus\n"},
+		{"unknown flag with a value", []string{"token", "--bogus=value"}, "unknown flag --bogus\n"},
+		{"flag without its value", []string{"token", "--scope"}, "flag needs an argument: --scope"},
+		{"bool with a value", []string{"token", "--json=maybe"}, `invalid value "maybe" for --json`},
 		{"bad cloud", []string{"setup", "--no-input", "--cloud", "mars"}, "--cloud"},
 		{"bad flow", []string{"setup", "--no-input", "--flow", "carrier-pigeon"}, "--flow"},
 		{"bad port", []string{"setup", "--no-input", "--port", "70000"}, "--port"},
-		{"port not a number", []string{"setup", "--port", "abc"}, "-port"},
+		{"port not a number", []string{"setup", "--port", "abc"}, `invalid value "abc" for --port`},
 		{"bad preset", []string{"setup", "--no-input", "--preset", "everything"}, "--preset"},
 		{"bad expiry", []string{"setup", "--no-input", "--secret-expires", "soon"}, "--secret-expires"},
 		{"bad client id", []string{"setup", "--no-input", "--client-id", "not-a-guid"}, "--client-id"},
@@ -113,7 +138,7 @@ func TestUsageErrors(t *testing.T) {
 		{"too many args", []string{"status", "work", "other"}, "unexpected argument"},
 		{"rotate without profile", []string{"rotate", "--no-input"}, "missing PROFILE"},
 		{"verify without profile", []string{"verify"}, "missing PROFILE (one of: work)"},
-		{"completion without shell", []string{"completion"}, "bash, zsh or fish"},
+		{"completion without shell", []string{"completion"}, "bash, zsh, fish or powershell"},
 		{"completion bad shell", []string{"completion", "tcsh"}, "unknown shell"},
 		{"bad store", []string{"status", "--store", "cloud"}, "--store"},
 		{"bad scope", []string{"token", "--scope", "not a/scope!"}, "--scope"},
@@ -783,12 +808,16 @@ func TestDelete(t *testing.T) {
 
 func TestCompletionScripts(t *testing.T) {
 	h := newHarness(t, keyring.BackendFile)
-	for _, shell := range []string{"bash", "zsh", "fish"} {
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		r := h.run("", "completion", shell)
 		expectCode(t, r, 0)
-		expectContains(t, shell, r.stdout, "m365creds", "status --names", "mail-read", "client-secret-stdin", "rotate")
-		if _, err := exec.LookPath(shell); err != nil {
-			t.Logf("SKIP syntax check: %s is not installed", shell)
+		expectContains(t, shell, r.stdout, "m365creds", "__complete")
+		interpreter := map[string]string{"powershell": "pwsh"}[shell]
+		if interpreter == "" {
+			interpreter = shell
+		}
+		if _, err := exec.LookPath(interpreter); err != nil || shell == "powershell" {
+			t.Logf("SKIP syntax check of the %s script", shell)
 			continue
 		}
 		file := filepath.Join(t.TempDir(), "completion."+shell)
@@ -797,24 +826,81 @@ func TestCompletionScripts(t *testing.T) {
 			t.Errorf("%s -n: %v\n%s", shell, err, out)
 		}
 	}
+}
+
+// TestCompletionCandidates asks m365creds for completions the way every shell script does
+// (the hidden __complete command), against a store with two profiles.
+func TestCompletionCandidates(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("alpha")
+	h.setupWeb("beta")
+	tests := []struct {
+		words []string
+		want  string
+	}{
+		{[]string{"to"}, "token"},
+		{[]string{"l"}, "list"},
+		{[]string{"token", ""}, "alpha beta"},
+		{[]string{"token", "alpha", ""}, ""},
+		{[]string{"status", "--store", "file", "b"}, "beta"},
+		{[]string{"rotate", "--n"}, "--no-input"},
+		{[]string{"setup", "--flow", ""}, "browser paste device app"},
+		{[]string{"setup", "--cloud", ""}, "global usgov usgov-dod china"},
+		{[]string{"setup", "--preset", "mail-read,files-r"}, "mail-read,files-read mail-read,files-readwrite"},
+		{[]string{"setup", "--profile", "b"}, "beta"},
+		{[]string{"setup", "--tenant", ""}, ""},
+		{[]string{"completion", "p"}, "powershell"},
+		{[]string{"help", "ro"}, "rotate"},
+	}
+	for _, tc := range tests {
+		r := h.run("", append([]string{"__completeNoDesc"}, tc.words...)...)
+		expectCode(t, r, 0)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		directive := lines[len(lines)-1]
+		var got []string
+		for _, l := range lines[:len(lines)-1] {
+			if prefix := tc.words[len(tc.words)-1]; strings.HasPrefix(l, prefix) {
+				got = append(got, l)
+			}
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("complete %v = %q, want %q", tc.words, got, tc.want)
+		}
+		// No file names where a file makes no sense (bit 4 of the directive).
+		if n, err := strconv.Atoi(strings.TrimPrefix(directive, ":")); err != nil || n&4 == 0 {
+			t.Errorf("complete %v: directive %q offers files", tc.words, directive)
+		}
+	}
+}
+
+// TestCompletionBash drives the generated bash function the way bash does on tab, with the
+// real program (this test binary) on PATH.
+func TestCompletionBash(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("SKIP: bash is not installed")
 	}
-	// Drive the bash function the way bash does on tab, with a stand-in m365creds on PATH
-	// that knows two profiles.
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("alpha")
+	h.setupWeb("beta")
 	bin := t.TempDir()
-	os.WriteFile(filepath.Join(bin, "m365creds"), []byte("#!/bin/sh\n[ \"$1 $2\" = 'status --names' ] && printf 'alpha\\nbeta\\n'\n"), 0o755)
+	stub := "#!/bin/sh\nexec env " + execMarker + "=1 M365CREDS_CLI_TEST_SERVICE=" + testService +
+		" M365CREDS_CLI_TEST_BACKEND=file '" + os.Args[0] + "' \"$@\"\n"
+	os.WriteFile(filepath.Join(bin, "m365creds"), []byte(stub), 0o755)
 	script := h.run("", "completion", "bash").stdout
+	// The script uses _get_comp_words_by_ref from the bash-completion package when it is
+	// loaded; this is that function for words without = or :.
+	const wordsByRef = `_get_comp_words_by_ref() { cur="${COMP_WORDS[COMP_CWORD]}"; prev="${COMP_WORDS[COMP_CWORD-1]}"; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }`
 	complete := func(words ...string) string {
 		t.Helper()
 		var quoted []string
 		for _, w := range words {
 			quoted = append(quoted, "'"+w+"'")
 		}
-		prog := script + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" + itoa(len(words)-1) + "\n_m365creds\necho \"${COMPREPLY[*]}\"\n"
+		prog := wordsByRef + "\n" + script + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" + itoa(len(words)-1) +
+			"\nCOMP_LINE=\"${COMP_WORDS[*]}\"\nCOMP_POINT=${#COMP_LINE}\nCOMP_TYPE=9\n__start_m365creds\necho \"${COMPREPLY[*]}\"\n"
 		cmd := exec.Command("bash", "-c", prog)
 		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
-		out, err := cmd.CombinedOutput()
+		out, err := cmd.Output() // stderr: compopt complains outside a real completion
 		if err != nil {
 			t.Fatalf("bash: %v\n%s", err, out)
 		}
@@ -825,6 +911,7 @@ func TestCompletionScripts(t *testing.T) {
 		want  string
 	}{
 		{[]string{"m365creds", "to"}, "token"},
+		{[]string{"m365creds", "li"}, "list"},
 		{[]string{"m365creds", "token", ""}, "alpha beta"},
 		{[]string{"m365creds", "rotate", "--n"}, "--no-input"},
 		{[]string{"m365creds", "setup", "--flow", "d"}, "device"},
@@ -862,15 +949,46 @@ func TestExitCodeMapping(t *testing.T) {
 	}
 }
 
-func TestParseArgsInterspersed(t *testing.T) {
-	for _, args := range [][]string{{"work", "--json"}, {"--json", "work"}, {"--json", "--", "work"}} {
-		fs := newFlagSet("t")
-		j := fs.Bool("json", false, "")
-		pos, err := parseArgs("t", fs, args)
-		if err != nil || !*j || len(pos) != 1 || pos[0] != "work" {
-			t.Errorf("%v: pos=%v json=%v err=%v", args, pos, *j, err)
+// TestFlagsAnywhere: flags may come before or after the positional arguments, in their
+// single-dash spelling too, and "--" ends them.
+func TestFlagsAnywhere(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	h.setupWeb("other")
+	for _, args := range [][]string{
+		{"status", "work", "--json"}, {"status", "--json", "work"}, {"status", "--json", "--", "work"},
+		{"status", "-json", "work"}, {"list", "work", "-json"}, {"status", "--json=true", "work"},
+		{"status", "--store", "file", "work", "--json"}, {"status", "work", "-store=file", "-json"},
+	} {
+		r := h.run("", args...)
+		expectCode(t, r, 0)
+		var rows []profileStatus
+		if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0].Profile != "work" {
+			t.Errorf("%v: %v %q", args, err, r.stdout)
 		}
 	}
+	// After "--" a flag is a positional argument.
+	r := h.run("", "status", "--", "--json")
+	expectCode(t, r, ExitError)
+	expectContains(t, "stderr", r.stderr, `no profile named "--json"`)
+	// A flag's value may start with a dash.
+	r = h.run("", "token", "work", "--scope", "-json")
+	expectCode(t, r, ExitUsage)
+	expectContains(t, "stderr", r.stderr, "--scope")
+}
+
+// helpCommands are the commands whose help is pinned.
+func helpCommands(t *testing.T) []string {
+	t.Helper()
+	tree := newCommandTree(&app{ctx: context.Background(), stdout: io.Discard, stderr: io.Discard, env: OSEnv()})
+	var names []string
+	for _, c := range tree.ordered {
+		names = append(names, c.Name())
+	}
+	if len(names) != 8 {
+		t.Fatalf("commands: %v", names)
+	}
+	return names
 }
 
 // TestKeychainUnavailable runs m365creds in a process whose D-Bus session does not exist:
@@ -954,7 +1072,10 @@ func TestSecretOnTheCommandLineIsNotRepeated(t *testing.T) {
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	const secret = "abc8Q~abcdefghijklmnopqrstuvwxyz01234567"
-	for _, args := range [][]string{{"token", secret}, {"rotate", "work", secret}, {"status", secret}} {
+	for _, args := range [][]string{
+		{"token", secret}, {"rotate", "work", secret}, {"status", secret}, {secret}, {"help", secret},
+		{"completion", secret}, {"setup", "--client-secret-stdin=" + secret}, {"token", "--bogus=" + secret},
+	} {
 		r := h.run("", args...)
 		if r.code != ExitUsage || strings.Contains(r.stderr+r.stdout, secret) || !strings.Contains(r.stderr, "stdin") {
 			t.Errorf("%v: exit %d, stderr %q", args[0], r.code, r.stderr)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,25 +12,6 @@ import (
 type deleteOptions struct {
 	yes   bool
 	store string
-}
-
-var deleteCmd = &command{
-	name:    "delete",
-	args:    "PROFILE",
-	summary: "remove a profile and all its keychain items",
-	long: `Remove PROFILE: its client secret, refresh token and cached access token from the keychain,
-and its entry in the config file. On a terminal it asks you to type the profile name to
-confirm; without a terminal --yes is required. The app registration in the portal is not
-touched.`,
-	examples: `  m365creds delete old-customer
-  m365creds delete old-customer --yes`,
-	flags: func(fs *flag.FlagSet) any {
-		o := &deleteOptions{}
-		fs.BoolVar(&o.yes, "yes", false, "do not ask for confirmation")
-		storeFlag(fs, &o.store)
-		return o
-	},
-	exec: func(a *app, opts any, pos []string) error { return a.runDelete(opts.(*deleteOptions), pos) },
 }
 
 func (a *app) runDelete(o *deleteOptions, pos []string) error {

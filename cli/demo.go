@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,37 +19,6 @@ import (
 
 // demoService keeps demo profiles apart from real ones in the keychain.
 const demoService = "m365creds-demo"
-
-var demoCmd = &command{
-	name:    "demo",
-	summary: "try the wizard against a built-in simulator of Microsoft's sign-in",
-	long: `Run the wizard against a simulator of Microsoft's sign-in and Graph endpoints built into
-m365creds, so you can walk the whole setup without an Azure account. The screens show the
-values the simulated portal would give you (client ID, tenant ID, secret). The resulting
-profile is stored under the separate keychain service "m365creds-demo", never mixed with real
-profiles, and its tokens only work against the simulator. Where no keychain works (no D-Bus
-session, no Secret Service), the demo keeps its profile in memory instead, and it is gone
-when the demo ends. Needs a terminal, nothing else.
-
---reset removes what earlier demos saved: the demo profiles in the "m365creds-demo" keychain
-service and the demo's config file.`,
-	examples: `  m365creds demo
-  m365creds demo --reset`,
-	flags: func(fs *flag.FlagSet) any {
-		reset := new(bool)
-		fs.BoolVar(reset, "reset", false, "remove what the demo saved (its profiles and config file), then exit")
-		return reset
-	},
-	exec: func(a *app, opts any, pos []string) error {
-		if err := maxArgs("demo", pos, 0); err != nil {
-			return err
-		}
-		if *opts.(*bool) {
-			return a.resetDemo()
-		}
-		return a.runDemo()
-	},
-}
 
 // demoStoreOptions are the options of the store the demo keeps its profile in when the
 // keychain works: the demo's own service and config file.

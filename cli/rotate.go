@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -17,36 +16,6 @@ type rotateOptions struct {
 	expires     string
 	noInput     bool
 	store       string
-}
-
-var rotateCmd = &command{
-	name:    "rotate",
-	args:    "PROFILE",
-	summary: "replace a profile's client secret without downtime",
-	long: `Replace the client secret of PROFILE before (or after) it expires.
-
-Add a NEW secret in the portal first (Certificates & secrets > + New client secret) and keep
-the old one for now. m365creds checks the new secret against Microsoft with a refresh-token
-grant (no browser needed) and only then saves it, with the rotated refresh token and the new
-expiry date. If the check fails, nothing changes: the old secret stays saved and keeps
-working. Afterwards it tells you which old secret to delete in the portal, with the link.
-
-Without --no-input the wizard opens at the secret step. With --no-input the new secret is read
-from stdin (the first line), never from the command line.
-
-Public-client (device code) profiles have no secret to rotate.`,
-	examples: `  m365creds rotate work
-  m365creds rotate work --no-input --client-secret-stdin --secret-expires 12m < new-secret.txt
-  pass show azure/work-secret | m365creds rotate work --no-input --client-secret-stdin --secret-expires 2027-05-01`,
-	flags: func(fs *flag.FlagSet) any {
-		o := &rotateOptions{}
-		fs.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the new client secret from stdin (masked prompt on a terminal)")
-		fs.StringVar(&o.expires, "secret-expires", "", "`6m|12m|18m|24m|YYYY-MM-DD` when the new secret expires, as chosen in the portal")
-		fs.BoolVar(&o.noInput, "no-input", false, "no wizard: fail instead of asking")
-		storeFlag(fs, &o.store)
-		return o
-	},
-	exec: func(a *app, opts any, pos []string) error { return a.runRotate(opts.(*rotateOptions), pos) },
 }
 
 func (a *app) runRotate(o *rotateOptions, pos []string) error {

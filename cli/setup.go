@@ -2,11 +2,9 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
-	"github.com/m365creds/m365creds/assets"
 	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
@@ -29,55 +27,6 @@ type setupOptions struct {
 	noInput       bool
 	store         string
 }
-
-var setupCmd = &command{
-	name:    "setup",
-	summary: "create or redo a profile (the wizard, or scripted with --no-input)",
-	long: `Create a profile: register an app in the Azure portal, sign in once, and keep the
-credentials in the OS keychain. Running it again for an existing profile replaces it only once
-the new sign-in has worked.
-
-Without --no-input this opens the wizard with the flags already filled in. With --no-input
-there is no wizard: every value comes from flags, a missing one is a usage error (exit 2), and
-the command ends after saving or failing. The client secret is never taken from the command
-line: with --client-secret-stdin it is read from the first line of stdin (or typed at a
-masked prompt on a terminal). With --flow paste the redirect URL you copy from the browser is
-read from the next line.
-
-Flows: browser (default; a local listener on --port receives the redirect, so register
-http://localhost:53365/ as a Web redirect URI), paste (same registration; you paste the URL
-the browser ends on), device (device code, public client, no secret), app (application
-permissions with client credentials; an administrator grants them once).
-
-The authorize URL is printed to stderr and opened with $BROWSER unless --no-browser.
---store file keeps secrets in a plain-text file (mode 0600) instead of the keychain: only for
-machines without one. Later commands for such a profile need --store file as well.`,
-	examples: `  m365creds setup
-  m365creds setup --profile work --tenant contoso.onmicrosoft.com --client-id 0f3e9c2a-7b41-4d6e-9a8b-3c5d1e2f4a6b \
-      --preset basic,mail-read --secret-expires 12m --client-secret-stdin --no-input < secret.txt
-  m365creds setup --profile ci --flow device --account-type multi --client-id 0f3e9c2a-7b41-4d6e-9a8b-3c5d1e2f4a6b --no-input`,
-	flags: func(fs *flag.FlagSet) any {
-		o := &setupOptions{}
-		fs.StringVar(&o.profile, "profile", "", "`NAME` profile name (default \"default\")")
-		fs.StringVar(&o.cloud, "cloud", "", "`global|usgov|usgov-dod|china` Microsoft cloud (default global)")
-		fs.StringVar(&o.accountType, "account-type", "", "`single|multi|multi-personal|personal` who signs in: one organisation, any, any + personal accounts, personal only (default single)")
-		fs.StringVar(&o.tenant, "tenant", "", "`TENANT` Directory (tenant) ID or domain, e.g. contoso.onmicrosoft.com")
-		fs.StringVar(&o.clientID, "client-id", "", "`ID` Application (client) ID from the app's Overview page")
-		fs.StringVar(&o.scopes, "scopes", "", "`\"SCOPE …\"` scopes to request, e.g. \"User.Read Mail.Read\" (default: the basic preset)")
-		fs.StringVar(&o.preset, "preset", "", "`NAME,…` scope presets: "+presetList())
-		fs.StringVar(&o.flow, "flow", "", "`browser|paste|device|app` how to sign in (default browser)")
-		fs.IntVar(&o.port, "port", 0, fmt.Sprintf("`N` loopback port of the redirect URI http://localhost:N/ (default %d)", steps.DefaultPort))
-		fs.BoolVar(&o.noBrowser, "no-browser", false, "print the sign-in URL but do not open a browser")
-		fs.StringVar(&o.secretExpires, "secret-expires", "", "`6m|12m|18m|24m|YYYY-MM-DD` when the client secret expires, as chosen in the portal")
-		fs.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the client secret from stdin (masked prompt on a terminal)")
-		fs.BoolVar(&o.noInput, "no-input", false, "no wizard: take everything from flags and fail instead of asking")
-		fs.StringVar(&o.store, "store", "", "`keychain|file` where secrets go (default keychain; file is plain text)")
-		return o
-	},
-	exec: func(a *app, opts any, pos []string) error { return a.runSetup(opts.(*setupOptions), pos) },
-}
-
-func presetList() string { return strings.Join(assets.PresetNames(), ", ") }
 
 // flagOf names the setup flag that fills a wizard field, for usage errors.
 var flagOf = map[string]string{

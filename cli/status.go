@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,37 +26,6 @@ type statusOptions struct {
 	json  bool
 	names bool
 	store string
-}
-
-var statusCmd = &command{
-	name:    "status",
-	aliases: []string{"list"},
-	args:    "[PROFILE]",
-	summary: "show profiles, secret expiry and refresh-token health",
-	long: `Show the saved profiles: account, tenant, client ID, credential kind, granted scopes, when
-the client secret expires, when the refresh token was last used and the date it dies if it
-stays unused (Microsoft drops refresh tokens after 90 days of inactivity), and the keychain
-backend. With PROFILE, only that profile, in detail. Nothing is sent over the network and no
-secret is read.
-
-The exit status says whether a shown profile needs action:
-  0  all fine (a secret expiring within 30 days is a warning only, exit 0)
-  3  a client secret has expired: create a new one and run m365creds rotate PROFILE
-  4  a refresh token is past its 90-day inactivity deadline, or granted scopes are missing:
-     run m365creds setup --profile PROFILE
-When several apply, 3 wins over 4.`,
-	examples: `  m365creds status
-  m365creds status work
-  m365creds status --json | jq '.[] | select(.secret_days_left < 30) | .profile'`,
-	hidden: []string{"names"},
-	flags: func(fs *flag.FlagSet) any {
-		o := &statusOptions{}
-		fs.BoolVar(&o.json, "json", false, "print the profiles as a JSON array")
-		fs.BoolVar(&o.names, "names", false, "print profile names only, one per line (for shell completion)")
-		storeFlag(fs, &o.store)
-		return o
-	},
-	exec: func(a *app, opts any, pos []string) error { return a.runStatus(opts.(*statusOptions), pos) },
 }
 
 // profileStatus is one profile as status reports it; it is also the --json shape.

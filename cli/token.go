@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"time"
 
@@ -19,46 +18,6 @@ type tokenOptions struct {
 	scope string
 	json  bool
 	store string
-}
-
-var tokenCmd = &command{
-	name:    "token",
-	args:    "[PROFILE]",
-	summary: "print a valid access token (refreshed and saved when needed)",
-	long: `Print a valid access token for PROFILE on stdout, followed by a newline, and nothing else.
-
-The cached token is used while it is valid for at least 5 more minutes; otherwise the refresh
-token is redeemed, and the new refresh token Microsoft returns is saved to the keychain before
-the access token is printed. Concurrent calls for one profile wait for each other, so only one
-of them refreshes. A token with less than 5 minutes left is never printed: when Microsoft
-cannot be reached, token exits 6.
-
-PROFILE defaults to the only profile, else to "default".
-
---scope asks for other scopes than the profile's Microsoft Graph scopes, for example Outlook's
-IMAP scope. Such tokens are fetched with the refresh token each time and never cached, so the
-cached Graph token stays as it is (the rotated refresh token is still saved).
-
-A warning goes to stderr when the client secret expires within 30 days. Exit codes 3
-(secret expired: run m365creds rotate PROFILE), 4 (sign in again), 5 (keychain) and 6
-(network) tell a script what went wrong.`,
-	examples: `  m365creds token
-  curl -H "Authorization: Bearer $(m365creds token work)" https://graph.microsoft.com/v1.0/me
-  m365creds token work --json
-  m365creds token work --scope https://outlook.office.com/IMAP.AccessAsUser.All`,
-	flags: func(fs *flag.FlagSet) any {
-		o := &tokenOptions{}
-		fs.StringVar(&o.scope, "scope", "", "`\"SCOPE …\"` scopes to request instead of the profile's Graph scopes")
-		fs.BoolVar(&o.json, "json", false, "print JSON with access_token, expires_at, scopes and profile")
-		storeFlag(fs, &o.store)
-		return o
-	},
-	exec: func(a *app, opts any, pos []string) error { return a.runToken(opts.(*tokenOptions), pos) },
-}
-
-// storeFlag adds --store to a command that reads profiles.
-func storeFlag(fs *flag.FlagSet, v *string) {
-	fs.StringVar(v, "store", "", "`keychain|file` where the profile's secrets are kept (default keychain)")
 }
 
 // tokenJSON is the shape of `token --json`.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -13,26 +12,6 @@ import (
 
 type verifyOptions struct {
 	store string
-}
-
-var verifyCmd = &command{
-	name:    "verify",
-	args:    "PROFILE",
-	summary: "refresh, call Graph /me and compare granted with requested scopes",
-	long: `Check that PROFILE works end to end: redeem the refresh token (saving the rotated one),
-call Microsoft Graph /me with the new access token, and print the account and the granted
-scopes next to the requested ones. Application-permission profiles get an app-only token and
-skip /me.
-
-Exits 4 when a requested scope was not granted (consent again with
-m365creds setup --profile PROFILE), 3 when the secret is rejected, 6 on network errors.`,
-	examples: `  m365creds verify work`,
-	flags: func(fs *flag.FlagSet) any {
-		o := &verifyOptions{}
-		storeFlag(fs, &o.store)
-		return o
-	},
-	exec: func(a *app, opts any, pos []string) error { return a.runVerify(opts.(*verifyOptions), pos) },
 }
 
 func (a *app) runVerify(o *verifyOptions, pos []string) error {

@@ -215,7 +215,8 @@ func explain(err error, sessionBus string) error {
 }
 
 // writeFileAtomic replaces path with data through a temporary file, fsync and rename, so a
-// crash leaves either the old or the new file, never a torn one.
+// crash leaves either the old or the new file, never a torn one. google/renameio exports
+// nothing on Windows, where this one has to work too.
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {

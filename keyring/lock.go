@@ -10,6 +10,8 @@ import (
 
 // lockFile takes an advisory exclusive lock on path, waiting until ctx ends. Advisory locks
 // are released by the OS when a process dies, so a killed m365creds never leaves one behind.
+// gofrs/flock would poll at one fixed interval; the back-off here answers a second `token`
+// within a millisecond of the first one finishing, for two short platform files.
 func lockFile(ctx context.Context, path string) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
