@@ -42,13 +42,15 @@ type Env struct {
 	IsTerminal func(stream any) bool
 	// OpenBrowser opens the authorize URL; nil means $BROWSER, else xdg-open, open or rundll32.
 	OpenBrowser func(url string) error
+	// Environ is the whole environment, for the program exec runs; nil means os.Environ.
+	Environ func() []string
 	// PollUnit shortens the device-code polling interval in tests; zero means real time.
 	PollUnit time.Duration
 }
 
 // OSEnv is the environment of a real run.
 func OSEnv() Env {
-	return Env{Getenv: os.Getenv}
+	return Env{Getenv: os.Getenv, Environ: os.Environ}
 }
 
 // app is one run of the program: its streams, its environment and the command being run.

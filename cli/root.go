@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/m365creds/m365creds/assets"
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/steps"
 )
 
@@ -57,7 +58,7 @@ func newCommandTree(a *app) *commandTree {
 	t.root.SetHelpFunc(func(c *cobra.Command, _ []string) { t.printHelp(c) })
 
 	t.ordered = []*cobra.Command{
-		a.setupCommand(), a.tokenCommand(), a.statusCommand(), a.rotateCommand(),
+		a.setupCommand(), a.tokenCommand(), a.execCommand(), a.exportCommand(), a.statusCommand(), a.rotateCommand(),
 		a.verifyCommand(), a.deleteCommand(), a.demoCommand(), a.completionCommand(t),
 	}
 	for _, c := range t.ordered {
@@ -358,13 +359,17 @@ func (a *app) tokenCommand() *cobra.Command {
 		Short: "print a valid access token (refreshed when needed)",
 		Long: `Print a valid access token for PROFILE on stdout, followed by a newline, and nothing else.
 
-The cached token is used while it is valid for at least 5 more minutes; otherwise the refresh
-token is redeemed, and the new refresh token Microsoft returns is saved to the keychain before
-the access token is printed. Concurrent calls for one profile wait for each other, so only one
-of them refreshes. A token with less than 5 minutes left is never printed: when Microsoft
-cannot be reached, token exits 6.
+The cached token is used while it is valid for at least --min-valid more (5 minutes unless
+told otherwise); otherwise the refresh token is redeemed, and the new refresh token Microsoft
+returns is saved to the keychain before the access token is printed. Concurrent calls for one
+profile wait for each other, so only one of them refreshes. A token with less than
+--min-valid left is never printed: when Microsoft cannot be reached, token exits 6.
 
 PROFILE defaults to the only profile, else to "default".
+
+--format says how the token is printed: raw (the token alone), header ("Authorization:
+Bearer …"), xoauth2 (the base64 SASL XOAUTH2 string IMAP and SMTP clients send, for the
+profile's account or --user) or json (as --json).
 
 --scope asks for other scopes than the profile's Microsoft Graph scopes, for example Outlook's
 IMAP scope. Such tokens are fetched with the refresh token each time and never cached, so the
@@ -377,12 +382,17 @@ A warning goes to stderr when the client secret expires within 30 days. Exit cod
   curl -H "Authorization: Bearer $(m365creds token work)" \
       https://graph.microsoft.com/v1.0/me
   m365creds token work --json
-  m365creds token work --scope https://outlook.office.com/IMAP.AccessAsUser.All`,
+  m365creds token work --format header --min-valid 30m
+  m365creds token work --format xoauth2 \
+      --scope https://outlook.office.com/IMAP.AccessAsUser.All`,
 		RunE: a.run("token", func(pos []string) error { return a.runToken(o, pos) }),
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.scope, "scope", "", "`\"SCOPE …\"` scopes to request instead of the profile's Graph scopes")
 	fs.BoolVar(&o.json, "json", false, "print JSON with access_token, expires_at, scopes and profile")
+	fs.StringVar(&o.format, "format", "raw", "`raw|header|xoauth2|json` how to print the token")
+	fs.DurationVar(&o.minValid, "min-valid", creds.DefaultMinValidity, "`DUR` refresh when less than this is left, e.g. 30m")
+	fs.StringVar(&o.user, "user", "", "`ADDRESS` mailbox for --format xoauth2 (default: the profile's account)")
 	storeFlag(fs, &o.store)
 	a.completeProfiles(c)
 	return c

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
@@ -15,9 +16,12 @@ import (
 const secretWarnDays = 30
 
 type tokenOptions struct {
-	scope string
-	json  bool
-	store string
+	scope    string
+	json     bool
+	store    string
+	format   string
+	minValid time.Duration
+	user     string
 }
 
 // tokenJSON is the shape of `token --json`.
@@ -31,6 +35,19 @@ type tokenJSON struct {
 func (a *app) runToken(o *tokenOptions, pos []string) error {
 	if err := maxArgs("token", pos, 1); err != nil {
 		return err
+	}
+	format := o.format
+	if o.json {
+		format = "json"
+	}
+	switch format {
+	case "raw", "header", "xoauth2", "json":
+	default:
+		return usagef("token", "--format must be raw, header, xoauth2 or json, not %q", sanitize.Line(format, 40))
+	}
+	if o.minValid < time.Second || o.minValid > 50*time.Minute {
+		// Microsoft's access tokens live 60 to 90 minutes: asking for more than that is never met.
+		return usagef("token", "--min-valid must be between 1s and 50m")
 	}
 	var scopes []string
 	if o.scope != "" {
@@ -52,7 +69,14 @@ func (a *app) runToken(o *tokenOptions, pos []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.engine(store).Token(a.ctx, p, creds.TokenRequest{Scopes: scopes})
+	user := o.user
+	if user == "" {
+		user = p.Account
+	}
+	if format == "xoauth2" && user == "" {
+		return usagef("token", "profile %q has no account to put in the XOAUTH2 string: give the mailbox with --user", p.Name)
+	}
+	res, err := a.engine(store).Token(a.ctx, p, creds.TokenRequest{Scopes: scopes, MinValidity: o.minValid})
 	if err != nil {
 		return err
 	}
@@ -60,7 +84,14 @@ func (a *app) runToken(o *tokenOptions, pos []string) error {
 		a.warnf("could not record the refresh time of profile %q: %v", p.Name, res.RecordErr)
 	}
 	a.warnSecretExpiry(p)
-	if o.json {
+	switch format {
+	case "header":
+		_, err = fmt.Fprintf(a.stdout, "Authorization: Bearer %s\n", res.AccessToken)
+		return err
+	case "xoauth2":
+		_, err = fmt.Fprintln(a.stdout, oauth.XOAUTH2(user, res.AccessToken))
+		return err
+	case "json":
 		out := tokenJSON{AccessToken: res.AccessToken, ExpiresAt: res.Expiry.UTC(), Scopes: res.Scopes, Profile: p.Name}
 		if out.Scopes == nil {
 			out.Scopes = []string{}

@@ -125,3 +125,37 @@ func (s *Service) loginHost(c oauth.Cloud) string {
 	}
 	return u.Hostname()
 }
+
+// EnvVar is one line of an exported environment block.
+type EnvVar struct{ Name, Value string }
+
+// EnvVars are a profile's credentials as environment variables. App-only profiles use the
+// names Azure Identity's EnvironmentCredential reads (AZURE_TENANT_ID, AZURE_CLIENT_ID,
+// AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST outside the global cloud). A delegated profile
+// lives on its refresh token, which is exported only when includeRefresh says so.
+func (s *Service) EnvVars(ctx context.Context, p keyring.Profile, includeRefresh bool) ([]EnvVar, error) {
+	if delegated(p.Kind) && !includeRefresh {
+		return nil, errorf(ProblemUsage, OpExport, p.Name,
+			"profile %q signs in a user: its environment block would hold the refresh token, a long-lived credential", p.Name)
+	}
+	sec, err := s.secrets(ctx, p, OpExport)
+	if err != nil {
+		return nil, err
+	}
+	tenant := p.TenantID
+	if tenant == "" {
+		tenant = p.Tenant
+	}
+	vars := []EnvVar{{"AZURE_TENANT_ID", tenant}, {"AZURE_CLIENT_ID", p.ClientID}}
+	if p.Kind != oauth.KindPublic {
+		vars = append(vars, EnvVar{"AZURE_CLIENT_SECRET", sec.ClientSecret})
+	}
+	if p.Cloud != oauth.Global && p.Cloud != "" {
+		vars = append(vars, EnvVar{"AZURE_AUTHORITY_HOST", oauth.HostsFor(p.Cloud).Login})
+	}
+	if delegated(p.Kind) {
+		vars = append(vars, EnvVar{"M365CREDS_REFRESH_TOKEN", sec.RefreshToken},
+			EnvVar{"M365CREDS_SCOPES", strings.Join(DefaultScopes(p), " ")})
+	}
+	return vars, nil
+}

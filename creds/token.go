@@ -16,6 +16,8 @@ type TokenRequest struct {
 	Scopes []string
 	// Force skips the cache: verify and rotate must talk to Microsoft.
 	Force bool
+	// MinValidity is how long the token must still be valid; zero means the service's.
+	MinValidity time.Duration
 }
 
 // TokenResult is an access token ready to hand out.
@@ -41,8 +43,12 @@ func (s *Service) Token(ctx context.Context, p keyring.Profile, req TokenRequest
 			"profile %q uses application permissions, which only get Microsoft Graph tokens (.default)", p.Name)
 	}
 	cacheable := len(scopes) == 0 || CoveredByDefault(p, scopes)
+	minValid := req.MinValidity
+	if minValid <= 0 {
+		minValid = s.minValidity()
+	}
 	if !req.Force && cacheable {
-		if res, ok, err := s.cached(ctx, p, scopes); err != nil || ok {
+		if res, ok, err := s.cached(ctx, p, scopes, minValid); err != nil || ok {
 			return res, err
 		}
 	}
@@ -53,7 +59,7 @@ func (s *Service) Token(ctx context.Context, p keyring.Profile, req TokenRequest
 	defer unlock()
 	if !req.Force && cacheable {
 		// The process that held the lock before may have refreshed already.
-		if res, ok, err := s.cached(ctx, p, scopes); err != nil || ok {
+		if res, ok, err := s.cached(ctx, p, scopes, minValid); err != nil || ok {
 			return res, err
 		}
 	}
@@ -73,7 +79,7 @@ func (s *Service) Token(ctx context.Context, p keyring.Profile, req TokenRequest
 }
 
 // cached returns the cached token when it serves the request for long enough.
-func (s *Service) cached(ctx context.Context, p keyring.Profile, scopes []string) (TokenResult, bool, error) {
+func (s *Service) cached(ctx context.Context, p keyring.Profile, scopes []string, minValid time.Duration) (TokenResult, bool, error) {
 	sec, err := s.Store.AccessToken(ctx, p.Name)
 	if err != nil {
 		return TokenResult{}, false, s.readFailure(err, p, OpToken)
@@ -81,7 +87,7 @@ func (s *Service) cached(ctx context.Context, p keyring.Profile, scopes []string
 	if sec.AccessToken == "" || (len(scopes) > 0 && len(oauth.MissingScopes(scopes, sec.AccessScopes)) > 0) {
 		return TokenResult{}, false, nil
 	}
-	if !sec.AccessExpiry.After(s.now().Add(s.minValidity())) {
+	if !sec.AccessExpiry.After(s.now().Add(minValid)) {
 		return TokenResult{}, false, nil
 	}
 	return TokenResult{AccessToken: sec.AccessToken, Expiry: sec.AccessExpiry, Scopes: sec.AccessScopes}, true, nil
