@@ -123,3 +123,29 @@ func TestExport(t *testing.T) {
 	}
 	expectCode(t, h.run("", "export", "work"), ExitUsage)
 }
+
+// TestPublicClientLoopback: --credential none signs in through the browser flow as a public
+// client (Mobile and desktop redirect, PKCE), never sends a secret, and refreshes.
+func TestPublicClientLoopback(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	r := h.run("", "setup", "--no-input", "--profile", "pub", "--account-type", "multi", "--tenant", testTenantID,
+		"--client-id", publicClientID, "--credential", "none", "--port", itoa(h.port))
+	expectCode(t, r, 0)
+	p, err := h.store().Profile("pub")
+	if err != nil || p.Kind != "public" || p.SecretExpires.IsZero() == false {
+		t.Fatalf("profile %+v %v", p, err)
+	}
+	h.expireCache("pub", time.Now().Add(-time.Minute))
+	r = h.run("", "token", "pub")
+	expectCode(t, r, 0)
+	if h.sim.Count("token", "refresh_token") != 1 {
+		t.Errorf("%d refreshes", h.sim.Count("token", "refresh_token"))
+	}
+	if n := h.sim.SecretsSent(""); n != 0 {
+		t.Errorf("%d requests carried a client secret", n)
+	}
+	r = h.run("", "status", "pub")
+	expectContains(t, "stdout", r.stdout, "public (no secret)")
+	expectCode(t, h.run("", "rotate", "pub", "--no-input", "--client-secret-stdin", "--secret-expires", "12m"), ExitUsage)
+	expectCode(t, h.run("", "setup", "--no-input", "--client-id", publicClientID, "--flow", "app", "--credential", "none"), ExitUsage)
+}

@@ -86,7 +86,8 @@ func newHarness(t *testing.T, backend keyring.Backend) *harness {
 			RedirectURIs:   []string{redirect},
 			WithheldScopes: []string{"Mail.Read"},
 		},
-		{ClientID: publicClientID, TenantID: testTenantID, Name: "cli public", Audience: "multi", PublicClient: true},
+		{ClientID: publicClientID, TenantID: testTenantID, Name: "cli public", Audience: "multi", PublicClient: true,
+			PublicRedirectURIs: []string{"http://localhost"}},
 		{
 			ClientID: appClientID, TenantID: testTenantID, Name: "cli app", Audience: "single",
 			Secrets:                []simulator.Secret{{ID: "33333333-3333-4333-8333-333333333333", Value: testSecret, Expires: far}},

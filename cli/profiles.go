@@ -90,7 +90,7 @@ func kindLabel(k oauth.Kind) string {
 	case oauth.KindWeb:
 		return "web app + secret"
 	case oauth.KindPublic:
-		return "public (device code)"
+		return "public (no secret)"
 	case oauth.KindApp:
 		return "app-only + secret"
 	}

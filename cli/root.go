@@ -343,6 +343,7 @@ machines without one. Later commands for such a profile need --store file as wel
 	fs.StringVar(&o.scopes, "scopes", "", "`\"SCOPE …\"` scopes to request, e.g. \"User.Read Mail.Read\" (default: the basic preset)")
 	fs.StringVar(&o.preset, "preset", "", "`NAME,…` scope presets: "+presetsMark)
 	fs.StringVar(&o.flow, "flow", "", "`browser|paste|device|app` how to sign in (default browser)")
+	fs.StringVar(&o.credential, "credential", "secret", "`secret|none` none: a public client that holds no secret")
 	fs.IntVar(&o.port, "port", 0, fmt.Sprintf("`N` loopback port of the redirect URI http://localhost:N/ (default %d)", steps.DefaultPort))
 	fs.BoolVar(&o.noBrowser, "no-browser", false, "print the sign-in URL but do not open a browser")
 	fs.StringVar(&o.secretExpires, "secret-expires", "", "`6m|12m|18m|24m|YYYY-MM-DD` when the client secret expires, as chosen in the portal")

@@ -20,6 +20,7 @@ type setupOptions struct {
 	scopes        string
 	preset        string
 	flow          string
+	credential    string
 	port          int
 	noBrowser     bool
 	secretExpires string
@@ -85,6 +86,16 @@ func (a *app) setupDraft(o *setupOptions) (steps.Draft, error) {
 			return d, usagef("setup", "--flow: %s", err)
 		}
 		d.Flow = f
+	}
+	switch o.credential {
+	case "", "secret":
+	case "none":
+		if d.Flow == oauth.FlowApp {
+			return d, usagef("setup", "--credential none cannot go with --flow app: application permissions need a client secret")
+		}
+		d.NoSecret = true
+	default:
+		return d, usagef("setup", "--credential must be secret or none")
 	}
 	if o.tenant != "" {
 		t, err := steps.CheckTenant(o.tenant)

@@ -117,7 +117,7 @@ func (s *Service) Consent(ctx context.Context, req ConsentRequest) (Consent, err
 		}
 		return e
 	}
-	if delegated(d.Flow.Kind()) && !d.HasScope("offline_access") {
+	if delegated(d.Kind()) && !d.HasScope("offline_access") {
 		return Consent{}, op(ProblemNoOfflineAccess, "", errors.New("offline_access is not among the chosen permissions: without it Microsoft issues no refresh token and the credentials stop working after an hour"))
 	}
 	if s.Store != nil {
@@ -211,12 +211,13 @@ func (s *Service) codeFlow(ctx context.Context, c *oauth.Client, d steps.Draft, 
 		return nil, 0, fmt.Errorf("starting the local listener for the sign-in redirect: %w", err)
 	}
 	defer lb.Close()
-	areq, err := c.NewAuthRequest(d.RequestScopes(), lb.RedirectURI())
+	redirect := d.LoopbackRedirect(lb.Port())
+	areq, err := c.NewAuthRequest(d.RequestScopes(), redirect)
 	if err != nil {
 		return nil, 0, err
 	}
 	lb.Expect(areq.State)
-	ev := SignInReady{URL: areq.URL, RedirectURI: lb.RedirectURI(), Port: lb.Port(), BusyPort: busy,
+	ev := SignInReady{URL: areq.URL, RedirectURI: redirect, Port: lb.Port(), BusyPort: busy,
 		PasteFirst: d.Flow == oauth.FlowPaste || s.Remote != nil, Deadline: deadlineOf(ctx)}
 	if s.Remote != nil {
 		ev.Tunnel = s.Remote.Tunnel(lb.Port())

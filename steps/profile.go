@@ -16,11 +16,11 @@ func (d Draft) ToProfile(now time.Time) keyring.Profile {
 		TenantID:        d.TenantID,
 		ClientID:        d.ClientID,
 		Audience:        d.Audience,
-		Kind:            d.Flow.Kind(),
+		Kind:            d.Kind(),
 		RequestedScopes: d.RequestScopes(),
 		Updated:         now, // Created is kept from an earlier profile of this name by the store
 	}
-	if d.Flow.Kind() == "web" {
+	if d.Kind() == oauth.KindWeb || (d.NoSecret && d.Flow != oauth.FlowDevice) {
 		p.RedirectURI = d.RedirectURI()
 	}
 	if d.NeedsSecret() {
@@ -71,6 +71,9 @@ func FromProfile(p keyring.Profile, s keyring.Secrets) Draft {
 	switch p.Kind {
 	case oauth.KindPublic:
 		d.Flow = oauth.FlowDevice
+		if p.RedirectURI != "" { // a public client that signs in through the browser
+			d.Flow, d.NoSecret = oauth.FlowBrowser, true
+		}
 	case oauth.KindApp:
 		d.Flow = oauth.FlowApp
 	case oauth.KindWeb:

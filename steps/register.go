@@ -21,20 +21,27 @@ func (d Draft) Checklist() []ChecklistItem {
 		{Label: "Name", Value: d.SuggestedAppName()},
 		{Label: "Supported account types", Value: d.Audience.PortalOption()},
 	}
-	switch d.Flow.Kind() {
-	case oauth.KindWeb:
+	switch {
+	case d.Kind() == oauth.KindPublic && d.Flow != oauth.FlowDevice:
+		items = append(items,
+			ChecklistItem{Label: "Redirect URI: platform", Value: "Public client/native (mobile & desktop)"},
+			ChecklistItem{Label: "Redirect URI: value", Value: "http://localhost"},
+			ChecklistItem{Label: "Press Register"},
+			ChecklistItem{Label: "Authentication: Allow public client flows", Value: "Yes", Link: links.Authentication},
+		)
+	case d.Kind() == oauth.KindWeb:
 		items = append(items,
 			ChecklistItem{Label: "Redirect URI: platform", Value: "Web"},
 			ChecklistItem{Label: "Redirect URI: value", Value: d.RedirectURI()},
 			ChecklistItem{Label: "Press Register"},
 		)
-	case oauth.KindPublic:
+	case d.Kind() == oauth.KindPublic:
 		items = append(items,
 			ChecklistItem{Label: "Redirect URI", Value: "(leave empty)"},
 			ChecklistItem{Label: "Press Register"},
 			ChecklistItem{Label: "Authentication: Allow public client flows", Value: "Yes", Link: links.Authentication},
 		)
-	case oauth.KindApp:
+	case d.Kind() == oauth.KindApp:
 		items = append(items,
 			ChecklistItem{Label: "Redirect URI", Value: "(leave empty)"},
 			ChecklistItem{Label: "Press Register"},

@@ -72,8 +72,11 @@ type Draft struct {
 	// refuse it: "rotating" to the same secret and then deleting the old one leaves none.
 	ReplacedSecret string
 
-	Flow   oauth.Flow
-	Scopes []string
+	Flow oauth.Flow
+	// NoSecret makes the browser or paste flow a public client: a Mobile and desktop redirect
+	// URI, PKCE and no client secret at all (--credential none). The device flow is always one.
+	NoSecret bool
+	Scopes   []string
 
 	// Set by the Consent step.
 	Token *oauth.Token
@@ -113,11 +116,29 @@ func (d Draft) RedirectURI() string {
 	if port == 0 {
 		port = DefaultPort
 	}
-	return fmt.Sprintf("http://localhost:%d/", port)
+	return d.LoopbackRedirect(port)
 }
 
 // NeedsSecret reports whether the flow authenticates the app with a client secret.
-func (d Draft) NeedsSecret() bool { return d.Flow.Kind() != oauth.KindPublic }
+func (d Draft) NeedsSecret() bool { return d.Kind() != oauth.KindPublic }
+
+// Kind is the credential kind the draft produces.
+func (d Draft) Kind() oauth.Kind {
+	if d.NoSecret && d.Flow != oauth.FlowApp {
+		return oauth.KindPublic
+	}
+	return d.Flow.Kind()
+}
+
+// LoopbackRedirect is the redirect URI a sign-in on port sends: a Web registration is
+// http://localhost:53365/, a Mobile and desktop one http://localhost (Entra ignores the port of
+// localhost redirect URIs; the path must match as registered).
+func (d Draft) LoopbackRedirect(port int) string {
+	if d.Kind() == oauth.KindPublic {
+		return fmt.Sprintf("http://localhost:%d", port)
+	}
+	return fmt.Sprintf("http://localhost:%d/", port)
+}
 
 // App is the draft as the oauth package needs it.
 func (d Draft) App() oauth.App {
@@ -125,7 +146,7 @@ func (d Draft) App() oauth.App {
 		Cloud:       d.Cloud,
 		Tenant:      d.Authority(),
 		ClientID:    d.ClientID,
-		Kind:        d.Flow.Kind(),
+		Kind:        d.Kind(),
 		RedirectURI: d.RedirectURI(),
 	}
 	if d.NeedsSecret() {
