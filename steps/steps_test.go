@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 )
 
@@ -396,5 +397,36 @@ func TestAppOnlyScopeIsTheCloudsGraph(t *testing.T) {
 		if got := d.ToProfile(time.Now()).RequestedScopes; len(got) != 1 || got[0] != want {
 			t.Errorf("%s: stored scopes %v, want %s", cloud, got, want)
 		}
+	}
+}
+
+// TestNoSecretPublicClient: a browser-flow draft without a secret is a public client: no
+// secret step, a Mobile and desktop redirect without a trailing slash, and a saved profile
+// that comes back as the same flow.
+func TestNoSecretPublicClient(t *testing.T) {
+	t.Parallel()
+	d := NewDraft()
+	d.NoSecret = true
+	if d.Kind() != oauth.KindPublic || d.NeedsSecret() {
+		t.Fatalf("kind %s, needs secret %v", d.Kind(), d.NeedsSecret())
+	}
+	if got := d.RedirectURI(); got != "http://localhost:53365" {
+		t.Errorf("redirect %q", got)
+	}
+	w := New(ModeNew, d)
+	for _, id := range w.Steps() {
+		if id == Secret {
+			t.Error("a public client has a secret step")
+		}
+	}
+	d.ClientID = "0f3e9c2a-7b41-4d6e-9a8b-3c5d1e2f4a6b"
+	back := FromProfile(d.ToProfile(time.Now()), keyring.Secrets{})
+	if back.Flow != oauth.FlowBrowser || !back.NoSecret {
+		t.Errorf("round trip: flow %s, no secret %v", back.Flow, back.NoSecret)
+	}
+	dev := NewDraft()
+	dev.Flow = oauth.FlowDevice
+	if back := FromProfile(dev.ToProfile(time.Now()), keyring.Secrets{}); back.Flow != oauth.FlowDevice || back.NoSecret {
+		t.Errorf("device round trip: %s %v", back.Flow, back.NoSecret)
 	}
 }
