@@ -13,7 +13,6 @@ import (
 
 	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/internal/sanitize"
-	"github.com/m365creds/m365creds/steps"
 )
 
 // The environment variables exec hands the program it runs. They are a contract.
@@ -68,30 +67,10 @@ func (a *app) runExec(o *execOptions, pos []string) error {
 	if len(argv) == 0 {
 		return usagef("exec", "missing the command to run after --: m365creds exec %s -- COMMAND", sanitize.Line(name, 64))
 	}
-	if o.minValid < time.Second || o.minValid > 50*time.Minute {
-		return usagef("exec", "--min-valid must be between 1s and 50m")
-	}
-	var scopes []string
-	if o.scope != "" {
-		var err error
-		if scopes, err = steps.ParseScopes(o.scope); err != nil {
-			return usagef("exec", "--scope: %s", err)
-		}
-	}
-	store, err := a.openStore(o.store)
+	p, res, err := a.tokenFor("exec", name, tokenCallOptions{scope: o.scope, minValid: o.minValid, store: o.store}, nil)
 	if err != nil {
 		return err
 	}
-	a.storeWarning(o.store)
-	p, err := pickProfile("exec", store, name)
-	if err != nil {
-		return err
-	}
-	res, err := a.engine(store).Token(a.ctx, p, creds.TokenRequest{Scopes: scopes, MinValidity: o.minValid})
-	if err != nil {
-		return err
-	}
-	a.warnSecretExpiry(p)
 
 	cmd := exec.CommandContext(a.ctx, argv[0], argv[1:]...)
 	cmd.Env = append(withoutVars(a.environ(), envAccessToken, envAccount),

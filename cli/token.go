@@ -45,27 +45,16 @@ func (a *app) runToken(o *tokenOptions, pos []string) error {
 	default:
 		return usagef("token", "--format must be raw, header, xoauth2 or json, not %q", sanitize.Line(format, 40))
 	}
-	if o.minValid < time.Second || o.minValid > 50*time.Minute {
-		// Microsoft's access tokens live 60 to 90 minutes: asking for more than that is never met.
-		return usagef("token", "--min-valid must be between 1s and 50m")
-	}
-	var scopes []string
-	if o.scope != "" {
-		var err error
-		if scopes, err = steps.ParseScopes(o.scope); err != nil {
-			return usagef("token", "--scope: %s", err)
-		}
-	}
-	store, err := a.openStore(o.store)
-	if err != nil {
-		return err
-	}
-	a.storeWarning(o.store)
 	name := ""
 	if len(pos) == 1 {
 		name = pos[0]
 	}
-	p, err := pickProfile("token", store, name)
+	p, res, err := a.tokenFor("token", name, tokenCallOptions{scope: o.scope, minValid: o.minValid, store: o.store}, func(pp keyring.Profile) error {
+		if format == "xoauth2" && o.user == "" && pp.Account == "" {
+			return usagef("token", "profile %q has no account to put in the XOAUTH2 string: give the mailbox with --user", pp.Name)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -73,17 +62,6 @@ func (a *app) runToken(o *tokenOptions, pos []string) error {
 	if user == "" {
 		user = p.Account
 	}
-	if format == "xoauth2" && user == "" {
-		return usagef("token", "profile %q has no account to put in the XOAUTH2 string: give the mailbox with --user", p.Name)
-	}
-	res, err := a.engine(store).Token(a.ctx, p, creds.TokenRequest{Scopes: scopes, MinValidity: o.minValid})
-	if err != nil {
-		return err
-	}
-	if res.RecordErr != nil {
-		a.warnf("could not record the refresh time of profile %q: %v", p.Name, res.RecordErr)
-	}
-	a.warnSecretExpiry(p)
 	switch format {
 	case "header":
 		_, err = fmt.Fprintf(a.stdout, "Authorization: Bearer %s\n", res.AccessToken)
@@ -134,4 +112,50 @@ func relDays(days int) string {
 		return "1 day ago"
 	}
 	return fmt.Sprintf("%d days ago", -days)
+}
+
+// tokenCallOptions are the flags token and exec share.
+type tokenCallOptions struct {
+	scope    string
+	minValid time.Duration
+	store    string
+}
+
+// tokenFor checks the flags token and exec share, picks the profile by name and gets its
+// token. check runs on the profile before anything reaches Microsoft.
+func (a *app) tokenFor(cmd, name string, o tokenCallOptions, check func(keyring.Profile) error) (keyring.Profile, creds.TokenResult, error) {
+	if o.minValid < time.Second || o.minValid > 50*time.Minute {
+		// Microsoft's access tokens live 60 to 90 minutes: asking for more than that is never met.
+		return keyring.Profile{}, creds.TokenResult{}, usagef(cmd, "--min-valid must be between 1s and 50m")
+	}
+	var scopes []string
+	if o.scope != "" {
+		var err error
+		if scopes, err = steps.ParseScopes(o.scope); err != nil {
+			return keyring.Profile{}, creds.TokenResult{}, usagef(cmd, "--scope: %s", err)
+		}
+	}
+	store, err := a.openStore(o.store)
+	if err != nil {
+		return keyring.Profile{}, creds.TokenResult{}, err
+	}
+	a.storeWarning(o.store)
+	p, err := pickProfile(cmd, store, name)
+	if err != nil {
+		return p, creds.TokenResult{}, err
+	}
+	if check != nil {
+		if err := check(p); err != nil {
+			return p, creds.TokenResult{}, err
+		}
+	}
+	res, err := a.engine(store).Token(a.ctx, p, creds.TokenRequest{Scopes: scopes, MinValidity: o.minValid})
+	if err != nil {
+		return p, res, err
+	}
+	if res.RecordErr != nil {
+		a.warnf("could not record the refresh time of profile %q: %v", p.Name, res.RecordErr)
+	}
+	a.warnSecretExpiry(p)
+	return p, res, nil
 }
