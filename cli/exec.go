@@ -21,14 +21,8 @@ const (
 	envAccount     = "M365CREDS_ACCOUNT"
 )
 
-type execOptions struct {
-	scope    string
-	minValid time.Duration
-	store    string
-}
-
 func (a *app) execCommand() *cobra.Command {
-	o := &execOptions{}
+	o := &tokenCallOptions{}
 	c := &cobra.Command{
 		Use:   "exec PROFILE -- COMMAND [ARG …]",
 		Short: "run a program with a fresh access token in its environment",
@@ -56,7 +50,7 @@ starts, failures use the exit codes of token: 3 secret, 4 sign in again, 5 keych
 	return c
 }
 
-func (a *app) runExec(o *execOptions, pos []string) error {
+func (a *app) runExec(o *tokenCallOptions, pos []string) error {
 	if len(pos) == 0 {
 		return usagef("exec", "missing PROFILE and the command to run: m365creds exec PROFILE -- COMMAND")
 	}
@@ -67,7 +61,7 @@ func (a *app) runExec(o *execOptions, pos []string) error {
 	if len(argv) == 0 {
 		return usagef("exec", "missing the command to run after --: m365creds exec %s -- COMMAND", sanitize.Line(name, 64))
 	}
-	p, res, err := a.tokenFor("exec", name, tokenCallOptions{scope: o.scope, minValid: o.minValid, store: o.store}, nil)
+	p, res, err := a.tokenFor("exec", name, *o, nil)
 	if err != nil {
 		return err
 	}
