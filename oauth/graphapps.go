@@ -64,6 +64,8 @@ type Password struct {
 }
 
 // Graph operations, as GraphError.Op names them.
+//
+//nolint:gosec // descriptions of operations, not credentials
 const (
 	OpCreateApplication      = "create the application"
 	OpGetApplication         = "read the application"

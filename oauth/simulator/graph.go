@@ -645,7 +645,7 @@ func (s *Sim) createServicePrincipal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.apps[strings.ToLower(body.AppID)]
-	if a == nil || !s.propagated(a) || a.Audience == "personal" ||
+	if a == nil || a.Audience == "personal" ||
 		((a.Audience == "" || a.Audience == "single") && !strings.EqualFold(a.TenantID, c.tenant.ID)) {
 		graphError(w, r, http.StatusBadRequest, "Request_BadRequest",
 			fmt.Sprintf("The appId '%s' of the service principal does not reference a valid application object.", body.AppID))
