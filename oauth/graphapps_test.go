@@ -361,6 +361,18 @@ func TestGraphRegistrationRefusals(t *testing.T) {
 		}
 		noSecretIn(t, "sim-at.expired-or-made-up-token", err.Error())
 	})
+
+	t.Run("other refusals name the step", func(t *testing.T) {
+		t.Parallel()
+		_, base := graphSim(t)
+		gc, tok := bootstrap(t, base, simulator.DemoUPN, bootstrapScopes)
+		_, err := gc.CreateApplication(context.Background(), tok.AccessToken, AppSpec{DisplayName: "x", SignInAudience: "Everyone"})
+		g := Explain(err, App{})
+		if g.Title != "Microsoft Graph refused the change" || !strings.Contains(g.Meaning, OpCreateApplication) ||
+			!strings.Contains(g.Raw, "signInAudience") || !strings.Contains(g.Raw, "Request ID: ") {
+			t.Errorf("guidance %+v", g)
+		}
+	})
 }
 
 func TestGraphCLIDeviceCode(t *testing.T) {

@@ -504,6 +504,11 @@ func explainRegistration(ge *GraphError) (Guidance, bool) {
 			Meaning: "This account is neither an owner of the application nor an administrator.",
 			Action:  "Ask an owner of the app or an administrator to make you an owner, or do this step in the portal.",
 			Step:    StepRegister}, true
+	case ge.Op != "" && ge.Status >= 400 && ge.Status < 500 && ge.Status != 401 && ge.Status != 429:
+		return Guidance{Title: "Microsoft Graph refused the change",
+			Meaning: "Microsoft Graph refused to " + ge.Op + ".",
+			Action:  "Read Microsoft's message below; the portal walk can do the same step by hand.",
+			Step:    StepRegister}, true
 	}
 	return Guidance{}, false
 }
