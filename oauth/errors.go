@@ -168,16 +168,25 @@ func netReason(err error) string {
 // GraphError is an error answered by Microsoft Graph.
 type GraphError struct {
 	Status  int
-	Code    string // e.g. "InvalidAuthenticationToken"
+	Code    string // e.g. "InvalidAuthenticationToken", "Authorization_RequestDenied"
 	Message string
+	// Op is what was being done, one of the Op constants ("" for the /me check); with Code it
+	// tells the refusals apart (see Is).
+	Op        string
+	Details   []string // the codes of Graph's error details, e.g. "InvalidKeyEndDate"
+	RequestID string   // innerError.request-id, for Microsoft support
 }
 
-// Error is Graph's code and message.
+// Error is Graph's code and message, and what was being done.
 func (e *GraphError) Error() string {
-	if e.Code == "" {
-		return fmt.Sprintf("Microsoft Graph answered HTTP %d", e.Status)
+	what := "Microsoft Graph answered"
+	if e.Op != "" {
+		what = "Microsoft Graph refused to " + e.Op + ":"
 	}
-	return fmt.Sprintf("Microsoft Graph answered HTTP %d %s: %s", e.Status, e.Code, e.Message)
+	if e.Code == "" {
+		return fmt.Sprintf("%s HTTP %d", what, e.Status)
+	}
+	return fmt.Sprintf("%s HTTP %d %s: %s", what, e.Status, e.Code, e.Message)
 }
 
 // PortInUseError means the loopback port is taken by another program.
@@ -432,6 +441,12 @@ func Classify(err error) Class {
 		switch {
 		case ge.Status >= 500 || ge.Status == 429:
 			return ClassNetwork
+		case errors.Is(ge, ErrAdminRequired):
+			return ClassConsent
+		case ge.Op != "" && ge.Status == 403:
+			// Refused registration calls (no right to register apps, not an owner): an
+			// administrator's consent would not change them.
+			return ClassOther
 		case ge.Status == 401 || ge.Status == 403:
 			return ClassConsent
 		}

@@ -313,6 +313,13 @@ func Explain(err error, app App) Guidance {
 
 func explainGraph(ge *GraphError) Guidance {
 	g := Guidance{Title: "Microsoft Graph refused the token", Meaning: ge.Error() + ".", Raw: ge.Message}
+	if ge.RequestID != "" {
+		g.Raw = strings.TrimSpace(g.Raw + "\nRequest ID: " + ge.RequestID)
+	}
+	if r, ok := explainRegistration(ge); ok {
+		r.Raw = g.Raw
+		return r
+	}
 	switch {
 	case ge.Status == 401:
 		g.Action = "Sign in again (m365creds setup --profile PROFILE); the access token is invalid or expired."
@@ -462,4 +469,46 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// explainRegistration covers the refusals of the Graph calls that register an app.
+func explainRegistration(ge *GraphError) (Guidance, bool) {
+	switch {
+	case errors.Is(ge, ErrRegistrationDenied):
+		return Guidance{Title: "Not allowed to register apps",
+			Meaning: "This account may not register applications in this tenant.",
+			Action:  "Ask an administrator to register the app or to give you the Application Developer role, or register it in the portal walk with an account that may.",
+			Step:    StepRegister}, true
+	case errors.Is(ge, ErrAdminRequired):
+		return Guidance{Title: "Administrator needed",
+			Meaning: "Only an administrator can grant consent for the whole organisation.",
+			Action:  "Ask an administrator to open the admin consent link, or to press \"Grant admin consent\" on the app's API permissions page.",
+			Step:    StepConsent}, true
+	case errors.Is(ge, ErrSecretsForbidden):
+		return Guidance{Title: "Client secrets not allowed",
+			Meaning: "The tenant's app management policy does not allow client secrets on applications.",
+			Action:  "Choose no secret (a public client that signs in with the browser), or ask an administrator for an exemption from the policy.",
+			Step:    StepSecret}, true
+	case errors.Is(ge, ErrSecretLifetime):
+		return Guidance{Title: "Secret lifetime too long",
+			Meaning: "The tenant's app management policy allows client secrets only for a shorter time.",
+			Action:  "Choose a shorter secret lifetime and try again.",
+			Step:    StepSecret}, true
+	case ge.Op != "" && errors.Is(ge, ErrGraphNotFound):
+		return Guidance{Title: "Not found in the directory",
+			Meaning: "Microsoft Graph could not find the application or service principal in this tenant.",
+			Action:  "Check that you signed in to the tenant the app is registered in; the address needs the application's object ID, not its client ID.",
+			Step:    StepIDs}, true
+	case ge.Op != "" && ge.Status == 403:
+		return Guidance{Title: "Not allowed to change this app",
+			Meaning: "This account is neither an owner of the application nor an administrator.",
+			Action:  "Ask an owner of the app or an administrator to make you an owner, or do this step in the portal.",
+			Step:    StepRegister}, true
+	case ge.Op != "" && ge.Status >= 400 && ge.Status < 500 && ge.Status != 401 && ge.Status != 429:
+		return Guidance{Title: "Microsoft Graph refused the change",
+			Meaning: "Microsoft Graph refused to " + ge.Op + ".",
+			Action:  "Read Microsoft's message below; the portal walk can do the same step by hand.",
+			Step:    StepRegister}, true
+	}
+	return Guidance{}, false
 }

@@ -32,7 +32,8 @@ func (s *Sim) lookupApp(clientID, tenantSeg string) (*App, *tenant, *aadError) {
 		return nil, nil, e
 	}
 	a := s.apps[strings.ToLower(clientID)]
-	if a == nil {
+	if a == nil || !s.propagated(a) {
+		// An app created through Graph is unknown here until it has propagated.
 		return nil, nil, errUnknownClient(clientID, tenantSeg)
 	}
 	seg := strings.ToLower(tenantSeg)
@@ -213,7 +214,7 @@ func (s *Sim) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	home := s.signInTenant(named, a, user)
-	if refused := refusedConsent(a, home, user, scopes); len(refused) > 0 {
+	if refused := s.withoutGranted(home, a, user, refusedConsent(a, home, user, scopes)); len(refused) > 0 {
 		redirectError(w, r, redirect, state, errAdminConsentNeeded(home, refused), "")
 		return
 	}

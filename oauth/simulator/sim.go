@@ -68,7 +68,7 @@ type User struct {
 }
 
 // Fault makes an endpoint misbehave. Endpoint is "authorize", "token", "devicecode", "me",
-// "adminconsent" or "devicelogin". Delay is waited first (or until the client gives up); then,
+// "adminconsent", "devicelogin" or "graph" (the app registration calls of graph.go). Delay is waited first (or until the client gives up); then,
 // if Status is set, Status and Body are answered instead of the real handler. Times is how
 // many requests are affected; 0 means all until ClearFaults.
 type Fault struct {
@@ -81,7 +81,7 @@ type Fault struct {
 
 // Sim is a running or ready-to-run simulator. All methods are safe for concurrent use.
 type Sim struct {
-	mux *http.ServeMux
+	mux http.Handler
 
 	mu          sync.Mutex
 	apps        map[string]*App // by lower-case client ID
@@ -95,6 +95,7 @@ type Sim struct {
 	counts      map[string]int
 	secretsSent map[string]int
 	origins     int
+	graph       *graphState // directory objects only Graph shows
 
 	atLifetime     time.Duration
 	deviceApproval int
@@ -125,10 +126,12 @@ func New(apps []App, users []User) *Sim {
 		secretsSent:    map[string]int{},
 		atLifetime:     time.Hour,
 		deviceInterval: 5,
+		graph:          newGraphState(),
 	}
 	for i := range apps {
 		a := cloneApp(apps[i])
 		s.apps[strings.ToLower(a.ClientID)] = &a
+		s.graph.registerPortalApp(&a)
 		if a.TenantID == "" || a.Audience == "personal" {
 			continue
 		}
@@ -162,7 +165,7 @@ func (s *Sim) routes() {
 	m.Handle("/devicelogin", s.wrap("devicelogin", s.deviceLogin))
 	m.Handle("GET /v1.0/me", s.wrap("me", s.me))
 	m.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", s.wrap("discovery", s.discovery))
-	s.mux = m
+	s.mux = s.graphRoutes(m)
 }
 
 // Handler serves the simulator, for use with httptest or another server.

@@ -34,6 +34,7 @@ type accessGrant struct {
 	roles    []string
 	expiry   time.Time
 	appOnly  bool
+	tenantID string // the directory the token was issued in, "" for none (personal accounts)
 }
 
 type deviceGrant struct {
@@ -67,6 +68,10 @@ func (s *Sim) clientAuth(a *App, r *http.Request, public bool) *aadError {
 	}
 	for _, sec := range a.Secrets {
 		if subtle.ConstantTimeCompare([]byte(sec.Value), []byte(secret)) == 1 {
+			if !s.secretActive(sec) {
+				// A secret just added through Graph has not reached the token endpoint yet.
+				return errInvalidSecret(a.ClientID)
+			}
 			if !sec.Expires.IsZero() && time.Now().After(sec.Expires) {
 				return errExpiredSecret(a.ClientID)
 			}
@@ -275,7 +280,7 @@ func (s *Sim) clientCredentials(w http.ResponseWriter, r *http.Request, a *App, 
 	}
 	at := randomToken("sim-at.", 32)
 	s.access[at] = &accessGrant{clientID: a.ClientID, roles: append([]string(nil), a.ApplicationPermissions...),
-		expiry: time.Now().Add(s.atLifetime), appOnly: true}
+		expiry: time.Now().Add(s.atLifetime), appOnly: true, tenantID: t.ID}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type":     "Bearer",
 		"expires_in":     int(s.atLifetime / time.Second),
@@ -360,7 +365,8 @@ func (s *Sim) deviceCode(w http.ResponseWriter, r *http.Request) {
 	// The user who will enter the code is refused what the tenant's policy withholds; the
 	// device flow has no consent page to redirect from, so it answers 65001 at once.
 	if user, ue := s.pickUser(a, "", named); ue == nil {
-		if refused := refusedConsent(a, s.signInTenant(named, a, user), user, scopes); len(refused) > 0 {
+		home := s.signInTenant(named, a, user)
+		if refused := s.withoutGranted(home, a, user, refusedConsent(a, home, user, scopes)); len(refused) > 0 {
 			writeJSONError(w, r, newErr(400, "invalid_grant", 65001, "The user or administrator has not consented to use the application with ID '%s' named '%s'. Send an interactive authorization request for this user and resource.", a.ClientID, a.Name))
 			return
 		}
@@ -408,7 +414,8 @@ func (s *Sim) issueFrom(w http.ResponseWriter, r *http.Request, a *App, u User, 
 		}
 		resource = append(resource, sc)
 	}
-	s.access[at] = &accessGrant{clientID: a.ClientID, user: u, scopes: resource, expiry: time.Now().Add(s.atLifetime)}
+	s.access[at] = &accessGrant{clientID: a.ClientID, user: u, scopes: resource, expiry: time.Now().Add(s.atLifetime),
+		tenantID: s.directoryOf(tenant, a, u)}
 	body := map[string]any{
 		"token_type":     "Bearer",
 		"scope":          strings.Join(resource, " "),
