@@ -146,8 +146,15 @@ func TestRegisterThroughGraphEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"User.Read", "https://graph.microsoft.com/Mail.Read"}); err != nil {
+	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"User.Read"}); err != nil {
 		t.Fatal(err)
+	}
+	// Granting again adds to the grant: Bea's sign-in below needs Mail.Read from it.
+	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"https://graph.microsoft.com/Mail.Read", "User.Read"}); err != nil {
+		t.Fatalf("granting again: %v", err)
+	}
+	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"Mail.Read"}); err != nil {
+		t.Fatalf("granting what is granted: %v", err)
 	}
 	if err := gc.AssignAppRole(ctx, gt, graphSP.ObjectID, sp.ObjectID, mailReadRoleID); err != nil {
 		t.Fatal(err)
