@@ -404,3 +404,27 @@ func TestGraphCLIDeviceCode(t *testing.T) {
 		t.Errorf("secrets sent: %d", n)
 	}
 }
+
+func TestGraphRegistrationFaults(t *testing.T) {
+	t.Parallel()
+	sim, base := graphSim(t)
+	gc, tok := bootstrap(t, base, simulator.DemoUPN, bootstrapScopes)
+	spec := AppSpec{DisplayName: "faulty"}
+	sim.AddFault(simulator.Fault{Endpoint: "graph", Status: 503, Body: "<html>Service Unavailable</html>", Times: 1})
+	_, err := gc.CreateApplication(context.Background(), tok.AccessToken, spec)
+	var re *ResponseError
+	if !errors.As(err, &re) || Classify(err) != ClassNetwork {
+		t.Errorf("503 page: %v (class %v)", err, Classify(err))
+	}
+	// Throttling (here without Retry-After, so not retried) is a wait, not a refusal.
+	sim.AddFault(simulator.Fault{Endpoint: "graph", Status: 429, Body: `{"error":{"code":"TooManyRequests","message":"Too many requests"}}`, Times: 1})
+	_, err = gc.CreateApplication(context.Background(), tok.AccessToken, spec)
+	var ge *GraphError
+	if !errors.As(err, &ge) || ge.Status != 429 || ge.Code != "TooManyRequests" || Classify(err) != ClassNetwork {
+		t.Errorf("429: %v (class %v)", err, Classify(err))
+	}
+	noSecretIn(t, tok.AccessToken, err.Error())
+	if _, err := gc.CreateApplication(context.Background(), tok.AccessToken, spec); err != nil {
+		t.Errorf("after the faults: %v", err)
+	}
+}

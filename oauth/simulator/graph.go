@@ -136,6 +136,19 @@ func (s *Sim) SetPropagationDelay(d time.Duration) {
 	s.graph.propagation = d
 }
 
+// SetUserTenant makes a directory the user's home tenant, so that sign-ins through the shared
+// endpoints (organizations, common) land there, as a real account's do.
+func (s *Sim) SetUserTenant(upn, tenantID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureTenant(tenantID)
+	for i := range s.users {
+		if strings.EqualFold(s.users[i].UPN, upn) {
+			s.users[i].TenantID = tenantID
+		}
+	}
+}
+
 // ObjectIDOf is the application object ID of the app with this client ID, or "".
 func (s *Sim) ObjectIDOf(clientID string) string {
 	s.mu.Lock()

@@ -455,4 +455,12 @@ func TestGraphCLIAppSignsInWithoutSecret(t *testing.T) {
 	_, m = w.tokenReq(t, "organizations", redeemForm(GraphCLIClientID, code, cliRedirect, ""))
 	st, m = w.gcall(t, "POST", "/applications", str(m["access_token"]), webAppBody("x"))
 	wantGraphError(t, "no directory", st, m, 403, "Authorization_RequestDenied")
+	// With a home tenant, the same sign-in lands there and the app is registered in it.
+	w.SetUserTenant(DemoUPN, DemoTenantID)
+	code = w.code(t, "organizations", GraphCLIClientID, cliRedirect, adminScopes, nil)
+	_, m = w.tokenReq(t, "organizations", redeemForm(GraphCLIClientID, code, cliRedirect, ""))
+	st, app := w.gcall(t, "POST", "/applications", str(m["access_token"]), webAppBody("x"))
+	if a, _ := w.App(str(app["appId"])); st != http.StatusCreated || a.TenantID != DemoTenantID {
+		t.Errorf("create through organizations: %d %v, home %q", st, app, a.TenantID)
+	}
 }
