@@ -400,8 +400,8 @@ func (c *Client) RemovePassword(ctx context.Context, graphToken, appObjectID, ke
 
 // GrantDelegated grants admin consent for delegated permissions (scope names such as
 // Mail.Read) for every user of the tenant: POST /oauth2PermissionGrants with consentType
-// AllPrincipals. clientSPID and resourceSPID are service principal object IDs. A grant for the
-// pair that exists already is ErrGraphConflict.
+// AllPrincipals. clientSPID and resourceSPID are service principal object IDs. When the pair
+// has a grant already (Graph answers 409), the missing scopes are added to it.
 func (c *Client) GrantDelegated(ctx context.Context, graphToken, clientSPID, resourceSPID string, scopes []string) error {
 	if err := checkID("client service principal ID", clientSPID); err != nil {
 		return err
@@ -418,9 +418,55 @@ func (c *Client) GrantDelegated(ctx context.Context, graphToken, clientSPID, res
 	if len(names) == 0 {
 		return errors.New("no permissions to grant")
 	}
-	body := map[string]any{"clientId": strings.TrimSpace(clientSPID), "consentType": "AllPrincipals", "principalId": nil,
-		"resourceId": strings.TrimSpace(resourceSPID), "scope": strings.Join(names, " ")}
-	return c.graphCall(ctx, OpGrantDelegated, http.MethodPost, "/oauth2PermissionGrants", graphToken, body, nil)
+	clientSPID, resourceSPID = strings.TrimSpace(clientSPID), strings.TrimSpace(resourceSPID)
+	body := map[string]any{"clientId": clientSPID, "consentType": "AllPrincipals", "principalId": nil,
+		"resourceId": resourceSPID, "scope": strings.Join(names, " ")}
+	err := c.graphCall(ctx, OpGrantDelegated, http.MethodPost, "/oauth2PermissionGrants", graphToken, body, nil)
+	if !errors.Is(err, ErrGraphConflict) {
+		return err
+	}
+	return c.widenGrant(ctx, graphToken, clientSPID, resourceSPID, names)
+}
+
+// widenGrant adds scopes to the existing AllPrincipals grant of the pair: GET
+// /oauth2PermissionGrants?$filter=…, then PATCH its scope.
+func (c *Client) widenGrant(ctx context.Context, graphToken, clientSPID, resourceSPID string, names []string) error {
+	var list struct {
+		Value []struct {
+			ID          string `json:"id"`
+			ConsentType string `json:"consentType"`
+			Scope       string `json:"scope"`
+		} `json:"value"`
+	}
+	filter := url.Values{"$filter": {"clientId eq '" + clientSPID + "' and resourceId eq '" + resourceSPID + "'"}}
+	if err := c.graphCall(ctx, OpGrantDelegated, http.MethodGet, "/oauth2PermissionGrants?"+filter.Encode(), graphToken, nil, &list); err != nil {
+		return err
+	}
+	for _, g := range list.Value {
+		if g.ConsentType != "AllPrincipals" {
+			continue
+		}
+		scopes := strings.Fields(g.Scope)
+		have := map[string]bool{}
+		for _, s := range scopes {
+			have[strings.ToLower(s)] = true
+		}
+		missing := false
+		for _, n := range names {
+			if !have[strings.ToLower(n)] {
+				scopes = append(scopes, n)
+				have[strings.ToLower(n)] = true
+				missing = true
+			}
+		}
+		if !missing {
+			return nil
+		}
+		return c.graphCall(ctx, OpGrantDelegated, http.MethodPatch, "/oauth2PermissionGrants/"+url.PathEscape(g.ID), graphToken,
+			map[string]string{"scope": strings.Join(scopes, " ")}, nil)
+	}
+	return &GraphError{Status: http.StatusConflict, Op: OpGrantDelegated, Code: "Request_MultipleObjectsWithSameKeyValue",
+		Message: "A permission grant exists, but not one for all users."}
 }
 
 // shortScopeName strips a Graph resource prefix: a grant's scope lists bare permission names.

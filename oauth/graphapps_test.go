@@ -146,8 +146,15 @@ func TestRegisterThroughGraphEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"User.Read", "https://graph.microsoft.com/Mail.Read"}); err != nil {
+	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"User.Read"}); err != nil {
 		t.Fatal(err)
+	}
+	// Granting again adds to the grant: Bea's sign-in below needs Mail.Read from it.
+	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"https://graph.microsoft.com/Mail.Read", "User.Read"}); err != nil {
+		t.Fatalf("granting again: %v", err)
+	}
+	if err := gc.GrantDelegated(ctx, gt, sp.ObjectID, graphSP.ObjectID, []string{"Mail.Read"}); err != nil {
+		t.Fatalf("granting what is granted: %v", err)
 	}
 	if err := gc.AssignAppRole(ctx, gt, graphSP.ObjectID, sp.ObjectID, mailReadRoleID); err != nil {
 		t.Fatal(err)
@@ -395,5 +402,29 @@ func TestGraphCLIDeviceCode(t *testing.T) {
 	}
 	if n := sim.SecretsSent(""); n != 0 {
 		t.Errorf("secrets sent: %d", n)
+	}
+}
+
+func TestGraphRegistrationFaults(t *testing.T) {
+	t.Parallel()
+	sim, base := graphSim(t)
+	gc, tok := bootstrap(t, base, simulator.DemoUPN, bootstrapScopes)
+	spec := AppSpec{DisplayName: "faulty"}
+	sim.AddFault(simulator.Fault{Endpoint: "graph", Status: 503, Body: "<html>Service Unavailable</html>", Times: 1})
+	_, err := gc.CreateApplication(context.Background(), tok.AccessToken, spec)
+	var re *ResponseError
+	if !errors.As(err, &re) || Classify(err) != ClassNetwork {
+		t.Errorf("503 page: %v (class %v)", err, Classify(err))
+	}
+	// Throttling (here without Retry-After, so not retried) is a wait, not a refusal.
+	sim.AddFault(simulator.Fault{Endpoint: "graph", Status: 429, Body: `{"error":{"code":"TooManyRequests","message":"Too many requests"}}`, Times: 1})
+	_, err = gc.CreateApplication(context.Background(), tok.AccessToken, spec)
+	var ge *GraphError
+	if !errors.As(err, &ge) || ge.Status != 429 || ge.Code != "TooManyRequests" || Classify(err) != ClassNetwork {
+		t.Errorf("429: %v (class %v)", err, Classify(err))
+	}
+	noSecretIn(t, tok.AccessToken, err.Error())
+	if _, err := gc.CreateApplication(context.Background(), tok.AccessToken, spec); err != nil {
+		t.Errorf("after the faults: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -135,6 +136,19 @@ func (s *Sim) SetPropagationDelay(d time.Duration) {
 	s.graph.propagation = d
 }
 
+// SetUserTenant makes a directory the user's home tenant, so that sign-ins through the shared
+// endpoints (organizations, common) land there, as a real account's do.
+func (s *Sim) SetUserTenant(upn, tenantID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureTenant(tenantID)
+	for i := range s.users {
+		if strings.EqualFold(s.users[i].UPN, upn) {
+			s.users[i].TenantID = tenantID
+		}
+	}
+}
+
 // ObjectIDOf is the application object ID of the app with this client ID, or "".
 func (s *Sim) ObjectIDOf(clientID string) string {
 	s.mu.Lock()
@@ -240,6 +254,8 @@ func (s *Sim) graphRoutes(m *http.ServeMux) http.Handler {
 	m.Handle("POST /v1.0/applications/{id}/addPassword", s.wrap("graph", s.addPassword))
 	m.Handle("POST /v1.0/applications/{id}/removePassword", s.wrap("graph", s.removePassword))
 	m.Handle("POST /v1.0/oauth2PermissionGrants", s.wrap("graph", s.createPermissionGrant))
+	m.Handle("GET /v1.0/oauth2PermissionGrants", s.wrap("graph", s.listPermissionGrants))
+	m.Handle("PATCH /v1.0/oauth2PermissionGrants/{id}", s.wrap("graph", s.updatePermissionGrant))
 	m.Handle("POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo", s.wrap("graph", s.assignAppRole))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, "/v1.0/")
@@ -904,6 +920,79 @@ func (s *Sim) createPermissionGrant(w http.ResponseWriter, r *http.Request) {
 		"id":             g.id, "clientId": body.ClientID, "consentType": body.ConsentType,
 		"principalId": pid, "resourceId": body.ResourceID, "scope": strings.Join(g.scopes, " "),
 	})
+}
+
+func (s *Sim) grantJSON(t *tenant, g *permissionGrant) map[string]any {
+	var pid any
+	consent := "AllPrincipals"
+	if g.principal != "" {
+		pid, consent = g.principal, "Principal"
+	}
+	return map[string]any{"id": g.id, "clientId": s.spObjectID(t, g.clientAppID), "consentType": consent,
+		"principalId": pid, "resourceId": s.spObjectID(t, GraphAppID), "scope": strings.Join(g.scopes, " ")}
+}
+
+var filterEq = regexp.MustCompile(`(?i)\b(clientId|resourceId)\s+eq\s+'([^']*)'`)
+
+// listPermissionGrants is GET /oauth2PermissionGrants with an optional $filter on clientId and
+// resourceId (Graph "List oauth2PermissionGrants").
+func (s *Sim) listPermissionGrants(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.graphCaller(w, r, "DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+	if !ok {
+		return
+	}
+	want := map[string]string{}
+	for _, m := range filterEq.FindAllStringSubmatch(r.URL.Query().Get("$filter"), -1) {
+		want[strings.ToLower(m[1])] = m[2]
+	}
+	out := []map[string]any{}
+	for _, g := range s.graph.grants[strings.ToLower(c.tenant.ID)] {
+		j := s.grantJSON(c.tenant, g)
+		if id, ok := want["clientid"]; ok && !strings.EqualFold(j["clientId"].(string), id) {
+			continue
+		}
+		if id, ok := want["resourceid"]; ok && !strings.EqualFold(j["resourceId"].(string), id) {
+			continue
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": baseURL(r) + "/v1.0/$metadata#oauth2PermissionGrants", "value": out})
+}
+
+// updatePermissionGrant is PATCH /oauth2PermissionGrants/{id} {scope} (Graph "Update a
+// delegated permission grant"): the scope list is replaced. Administrators only.
+func (s *Sim) updatePermissionGrant(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.graphCaller(w, r, "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
+		return
+	}
+	if !c.admin() {
+		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
+		return
+	}
+	id := r.PathValue("id")
+	var g *permissionGrant
+	for _, x := range s.graph.grants[strings.ToLower(c.tenant.ID)] {
+		if x.id == id {
+			g = x
+		}
+	}
+	if g == nil {
+		notFound(w, r, id)
+		return
+	}
+	var body struct {
+		Scope string `json:"scope"`
+	}
+	if !readBody(w, r, &body) {
+		return
+	}
+	g.scopes = strings.Fields(body.Scope)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // assignAppRole is POST /servicePrincipals/{id}/appRoleAssignedTo (Graph "Grant an

@@ -382,13 +382,26 @@ func TestGraphAdminConsent(t *testing.T) {
 	wantGraphError(t, "second grant", st, m, 409, "Request_MultipleObjectsWithSameKeyValue")
 	st, m = w.gcall(t, "POST", "/oauth2PermissionGrants", ada, map[string]any{"clientId": appID, "consentType": "AllPrincipals", "resourceId": resourceSP, "scope": "User.Read"})
 	wantGraphError(t, "grant with the app ID as clientId", st, m, 404, "Request_ResourceNotFound")
+	st, list := w.gcall(t, "GET", "/oauth2PermissionGrants?"+url.Values{"$filter": {"clientId eq '" + clientSP + "' and resourceId eq '" + resourceSP + "'"}}.Encode(), ada, nil)
+	grants, _ := list["value"].([]any)
+	if st != 200 || len(grants) != 1 {
+		t.Fatalf("list grants: %d %v", st, list)
+	}
+	grantID := str(grants[0].(map[string]any)["id"])
+	w.GrantAdminConsentIn(DemoTenantID, GraphCLIClientID)
+	st, m = w.gcall(t, "PATCH", "/oauth2PermissionGrants/"+grantID, w.graphToken(t, DemoMemberUPN, adminScopes), map[string]string{"scope": "Mail.Read Calendars.Read"})
+	wantGraphError(t, "member widens a grant", st, m, 403, "Authorization_RequestDenied")
 	code := w.code(t, DemoTenantID, appID, DemoRedirectURI, "openid User.Read Mail.Read", beaHint)
 	st, m = w.tokenReq(t, DemoTenantID, redeemForm(appID, code, DemoRedirectURI, secret))
 	wantOK(t, "Bea after admin consent", st, m)
-	// Only what was granted: Calendars.Read is still refused.
+	// Only what was granted: Calendars.Read is still refused, until the grant is widened.
 	if q, _ := w.signIn(t, DemoTenantID, appID, DemoRedirectURI, "openid Calendars.Read", beaHint); !strings.Contains(q.Get("error_description"), "AADSTS90094") {
 		t.Errorf("a grant for Mail.Read let Bea consent to Calendars.Read: %v", q)
 	}
+	if st, m := w.gcall(t, "PATCH", "/oauth2PermissionGrants/"+grantID, ada, map[string]string{"scope": "openid User.Read Mail.Read Calendars.Read"}); st != http.StatusNoContent {
+		t.Fatalf("widen the grant: %d %v", st, m)
+	}
+	w.code(t, DemoTenantID, appID, DemoRedirectURI, "openid Calendars.Read", beaHint)
 
 	// Application permissions: the role shows in app-only tokens once assigned.
 	st, m = w.tokenReq(t, DemoTenantID, appOnlyForm(appID, secret))
@@ -442,4 +455,12 @@ func TestGraphCLIAppSignsInWithoutSecret(t *testing.T) {
 	_, m = w.tokenReq(t, "organizations", redeemForm(GraphCLIClientID, code, cliRedirect, ""))
 	st, m = w.gcall(t, "POST", "/applications", str(m["access_token"]), webAppBody("x"))
 	wantGraphError(t, "no directory", st, m, 403, "Authorization_RequestDenied")
+	// With a home tenant, the same sign-in lands there and the app is registered in it.
+	w.SetUserTenant(DemoUPN, DemoTenantID)
+	code = w.code(t, "organizations", GraphCLIClientID, cliRedirect, adminScopes, nil)
+	_, m = w.tokenReq(t, "organizations", redeemForm(GraphCLIClientID, code, cliRedirect, ""))
+	st, app := w.gcall(t, "POST", "/applications", str(m["access_token"]), webAppBody("x"))
+	if a, _ := w.App(str(app["appId"])); st != http.StatusCreated || a.TenantID != DemoTenantID {
+		t.Errorf("create through organizations: %d %v, home %q", st, app, a.TenantID)
+	}
 }
