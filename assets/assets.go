@@ -11,7 +11,7 @@ import (
 	"sync"
 )
 
-//go:embed permissions.json presets.json help/*.txt
+//go:embed permissions.json presets.json approles.json help/*.txt
 var files embed.FS
 
 // Permission is one delegated permission a user can tick in the wizard.
@@ -70,6 +70,33 @@ func (p Permission) FullScope() string {
 	return p.Resource + "/" + p.Scope
 }
 
+// AppRole is one Microsoft Graph application permission (an app role of Graph's service
+// principal), which an app-only app registered through Graph can ask for. IDs are Graph's
+// appRole IDs as the Microsoft Graph permissions reference lists them; they are the same in
+// every tenant.
+type AppRole struct {
+	Name    string `json:"name"`
+	ID      string `json:"id"`
+	Summary string `json:"summary"`
+}
+
+// AppRoles returns the application permissions m365creds offers, in display order.
+func AppRoles() []AppRole {
+	load()
+	return append([]AppRole(nil), appRoles...)
+}
+
+// AppRoleByName finds an application permission by name, ignoring case.
+func AppRoleByName(name string) (AppRole, bool) {
+	load()
+	for _, r := range appRoles {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return AppRole{}, false
+}
+
 // Preset is a named group of permissions that matches a common job.
 type Preset struct {
 	Name   string   `json:"name"`
@@ -85,6 +112,7 @@ var (
 	permissions []Permission
 	byScope     map[string]int
 	presets     []Preset
+	appRoles    []AppRole
 )
 
 // load parses the embedded files once. A parse failure is a build mistake, so it panics.
@@ -92,6 +120,7 @@ func load() {
 	loadOnce.Do(func() {
 		mustDecode("permissions.json", &permissions)
 		mustDecode("presets.json", &presets)
+		mustDecode("approles.json", &appRoles)
 		byScope = make(map[string]int, len(permissions))
 		for i, p := range permissions {
 			byScope[strings.ToLower(p.Scope)] = i

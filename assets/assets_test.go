@@ -154,3 +154,23 @@ func TestUserConsentMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestAppRoles: every application permission has a Graph app role ID and a unique name.
+func TestAppRoles(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range AppRoles() {
+		if len(r.ID) != 36 || strings.Count(r.ID, "-") != 4 || r.Summary == "" {
+			t.Errorf("%+v", r)
+		}
+		if seen[strings.ToLower(r.Name)] {
+			t.Errorf("%s twice", r.Name)
+		}
+		seen[strings.ToLower(r.Name)] = true
+		if got, ok := AppRoleByName(strings.ToUpper(r.Name)); !ok || got.ID != r.ID {
+			t.Errorf("AppRoleByName(%s)", r.Name)
+		}
+	}
+	if len(seen) < 5 {
+		t.Fatalf("%d app roles", len(seen))
+	}
+}

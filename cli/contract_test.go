@@ -149,3 +149,36 @@ func TestPublicClientLoopback(t *testing.T) {
 	expectCode(t, h.run("", "rotate", "pub", "--no-input", "--client-secret-stdin", "--secret-expires", "12m"), ExitUsage)
 	expectCode(t, h.run("", "setup", "--no-input", "--client-id", publicClientID, "--flow", "app", "--credential", "none"), ExitUsage)
 }
+
+// TestSetupRegisterAuto: an administrator reaches a saved, working profile with no portal step:
+// m365creds creates the app through Graph, then signs in with it.
+func TestSetupRegisterAuto(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	r := h.run("", "setup", "--no-input", "--register", "auto", "--profile", "auto", "--tenant", testTenantID,
+		"--port", itoa(h.port), "--preset", "basic", "--grant-admin-consent", "--app-name", "robot mail")
+	expectCode(t, r, 0)
+	expectContains(t, "stderr", r.stderr, "Microsoft Graph Command Line Tools", "Created the app registration", "Saved profile")
+	p, err := h.store().Profile("auto")
+	if err != nil || p.AppObjectID == "" || p.SecretKeyID == "" || p.ClientID == webClientID {
+		t.Fatalf("profile %+v %v", p, err)
+	}
+	if strings.Contains(r.stdout+r.stderr, h.secrets("auto").ClientSecret) {
+		t.Error("the new secret was printed")
+	}
+	expectCode(t, h.run("", "verify", "auto"), 0)
+	expectCode(t, h.run("", "setup", "--no-input", "--register", "auto", "--client-id", webClientID), ExitUsage)
+	expectCode(t, h.run("", "setup", "--no-input", "--register", "sometimes"), ExitUsage)
+}
+
+// TestSetupRegisterAutoNeedsAdmin: a member whose organisation has not approved the sign-in
+// app gets exit 4 and the admin-consent link to send on.
+func TestSetupRegisterAutoNeedsAdmin(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	h.sim.SetUserAdmin(testUPN, false)
+	r := h.run("", "setup", "--no-input", "--register", "auto", "--profile", "auto", "--tenant", testTenantID, "--port", itoa(h.port))
+	expectCode(t, r, ExitConsent)
+	expectContains(t, "stderr", r.stderr, "/v2.0/adminconsent?client_id=14d82eec-204b-4c2f-b7e8-296a70dab67e", "Application.ReadWrite.All")
+	if _, err := h.store().Profile("auto"); err == nil {
+		t.Error("a profile was saved")
+	}
+}

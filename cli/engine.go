@@ -73,7 +73,7 @@ func problemExit(p creds.Problem) int {
 		return ExitUsage
 	case creds.ProblemSecret:
 		return ExitSecret
-	case creds.ProblemConsent, creds.ProblemNoOfflineAccess:
+	case creds.ProblemConsent, creds.ProblemNoOfflineAccess, creds.ProblemAdminRequired:
 		return ExitConsent
 	case creds.ProblemKeychain:
 		return ExitKeychain
@@ -112,6 +112,8 @@ func nextStep(e *creds.Error) string {
 			return fmt.Sprintf("Add them under API permissions (an administrator may have to grant them), then consent again: m365creds setup --profile %s", name)
 		}
 		return fmt.Sprintf("The sign-in is no longer valid (revoked, expired, unused for 90 days, lost, or consent missing). Sign in again: m365creds setup --profile %s", name) + kept
+	case creds.ProblemAdminRequired:
+		return "An administrator of the tenant must approve this first (see the link above), or register the app in the portal: m365creds setup --register portal"
 	case creds.ProblemNoOfflineAccess:
 		return "Add offline_access to the scopes (--scopes or --preset; the wizard's Permissions step) and sign in again."
 	case creds.ProblemKeychain:

@@ -96,6 +96,7 @@ func newHarness(t *testing.T, backend keyring.Backend) *harness {
 	}
 	// Alice administers the test tenant, so the default consent policy lets her consent to mail.
 	users := []simulator.User{{ID: "7c0e2b5a-1d3f-4e6a-8b9c-0d1e2f3a4b5c", DisplayName: "Alice Example", UPN: testUPN, Admin: true}}
+	apps = append(apps, simulator.GraphCLIApp())
 	h.sim = simulator.New(apps, users)
 	base, err := h.sim.Start()
 	if err != nil {

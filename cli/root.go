@@ -323,6 +323,13 @@ permissions with client credentials; an administrator grants them once).
 
 The authorize URL is printed to stderr and opened with $BROWSER unless --no-browser.
 
+--register auto skips the portal: you sign in once to Microsoft Graph Command Line Tools (a
+Microsoft app; --bootstrap-client-id names your organisation's own approved client instead),
+and m365creds creates the app registration, its service principal and its client secret (none
+with --credential none), makes you an owner, with --grant-admin-consent grants admin consent
+for exactly the chosen permissions, waits until Microsoft knows the new app, then signs in with
+it as usual. Exit 4 when an administrator is needed (the admin-consent link goes to stderr).
+
 --store file keeps secrets in a plain-text file (mode 0600) instead of the keychain: only for
 machines without one. Later commands for such a profile need --store file as well.`,
 		Example: `  m365creds setup
@@ -331,7 +338,9 @@ machines without one. Later commands for such a profile need --store file as wel
       --preset basic,mail-read --secret-expires 12m \
       --client-secret-stdin --no-input < secret.txt
   m365creds setup --profile ci --flow device --account-type multi \
-      --client-id 0f3e9c2a-7b41-4d6e-9a8b-3c5d1e2f4a6b --no-input`,
+      --client-id 0f3e9c2a-7b41-4d6e-9a8b-3c5d1e2f4a6b --no-input
+  m365creds setup --no-input --register auto --profile work \
+      --tenant contoso.onmicrosoft.com --preset basic,mail-read`,
 		RunE: a.run("setup", func(pos []string) error { return a.runSetup(o, pos) }),
 	}
 	fs := c.Flags()
@@ -350,6 +359,10 @@ machines without one. Later commands for such a profile need --store file as wel
 	fs.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the client secret from stdin (masked prompt on a terminal)")
 	fs.BoolVar(&o.noInput, "no-input", false, "no wizard: take everything from flags and fail instead of asking")
 	fs.StringVar(&o.store, "store", "", "`keychain|file` where secrets go (default keychain; file is plain text)")
+	fs.StringVar(&o.register, "register", "portal", "`auto|portal` auto: create the app registration through Microsoft Graph")
+	fs.BoolVar(&o.grantAdminConsent, "grant-admin-consent", false, "with --register auto: grant admin consent (administrators)")
+	fs.StringVar(&o.appName, "app-name", "", "`NAME` display name of the app --register auto creates")
+	fs.StringVar(&o.bootstrapClientID, "bootstrap-client-id", "", "`ID` the public client --register auto signs in to")
 	return c
 }
 

@@ -12,21 +12,26 @@ import (
 )
 
 type setupOptions struct {
-	profile       string
-	cloud         string
-	accountType   string
-	tenant        string
-	clientID      string
-	scopes        string
-	preset        string
-	flow          string
-	credential    string
-	port          int
-	noBrowser     bool
-	secretExpires string
-	secretStdin   bool
-	noInput       bool
-	store         string
+	profile     string
+	cloud       string
+	accountType string
+	tenant      string
+	clientID    string
+	scopes      string
+	preset      string
+	flow        string
+	credential  string
+	// Automatic registration through Graph.
+	register          string
+	grantAdminConsent bool
+	appName           string
+	bootstrapClientID string
+	port              int
+	noBrowser         bool
+	secretExpires     string
+	secretStdin       bool
+	noInput           bool
+	store             string
 }
 
 // flagOf names the setup flag that fills a wizard field, for usage errors.
@@ -162,6 +167,16 @@ func (a *app) setupDraft(o *setupOptions) (steps.Draft, error) {
 
 // setupNoInput is the scripted setup: no questions, every value from flags and stdin.
 func (a *app) setupNoInput(o *setupOptions, d steps.Draft) error {
+	switch o.register {
+	case "portal", "":
+	case "auto":
+		return a.setupRegistered(o, d)
+	default:
+		return usagef("setup", "--register must be auto or portal")
+	}
+	if o.grantAdminConsent || o.appName != "" || o.bootstrapClientID != "" {
+		return usagef("setup", "--grant-admin-consent, --app-name and --bootstrap-client-id go with --register auto")
+	}
 	switch {
 	case d.ClientID == "":
 		return usagef("setup", "missing --client-id: the Application (client) ID from the app's Overview page")
@@ -202,6 +217,11 @@ func (a *app) setupNoInput(o *setupOptions, d steps.Draft) error {
 		return err
 	}
 	a.storeWarning(o.store)
+	return a.consentAndSave(o, store, d)
+}
+
+// consentAndSave signs in with the draft's app and saves the profile.
+func (a *app) consentAndSave(o *setupOptions, store *keyring.Store, d steps.Draft) error {
 	if _, err := store.Profile(d.Profile); err == nil {
 		a.infof("Profile %q exists; it is replaced only if this sign-in succeeds.", d.Profile)
 	}
@@ -230,6 +250,58 @@ func (a *app) setupNoInput(o *setupOptions, d steps.Draft) error {
 	}
 	a.savedSummary(p, store.BackendName())
 	return nil
+}
+
+// setupRegistered is setup --no-input --register auto: the app registration is created
+// through Microsoft Graph, then the sign-in and save run as usual.
+func (a *app) setupRegistered(o *setupOptions, d steps.Draft) error {
+	switch {
+	case d.ClientID != "":
+		return usagef("setup", "--register auto creates the app and its client ID: leave out --client-id (or use --register portal)")
+	case o.secretStdin:
+		return usagef("setup", "--register auto creates the client secret: leave out --client-secret-stdin")
+	case d.Flow == oauth.FlowApp && !o.grantAdminConsent:
+		a.warnf("application permissions need an administrator's consent: without --grant-admin-consent the app gets no permissions until one grants them")
+	}
+	if o.bootstrapClientID != "" {
+		id, err := steps.CheckClientID(o.bootstrapClientID)
+		if err != nil {
+			return usagef("setup", "--bootstrap-client-id: %s", err)
+		}
+		o.bootstrapClientID = id
+	}
+	d.AppName = o.appName
+	w := steps.New(steps.ModeNew, d)
+	for _, id := range []steps.ID{steps.Account, steps.Permissions} {
+		if err := w.Validate(id); err != nil {
+			return setupFieldError(err)
+		}
+	}
+	d = w.Draft
+	store, err := a.openStore(o.store)
+	if err != nil {
+		return err
+	}
+	a.storeWarning(o.store)
+	engine := a.engine(store)
+	req := creds.RegisterRequest{Draft: d, BootstrapClientID: o.bootstrapClientID, GrantAdminConsent: o.grantAdminConsent,
+		NoBrowser: o.noBrowser, Events: a.printConsentEvent(o.noBrowser)}
+	if d.Flow == oauth.FlowPaste {
+		req.Pasted = a.pastedLines()
+	}
+	reg, err := engine.Register(a.ctx, req)
+	if err != nil {
+		if creds.ProblemOf(err) == creds.ProblemAdminRequired {
+			a.infof("An administrator of the tenant can approve the sign-in app for the organisation at:\n\n  %s\n", engine.BootstrapAdminConsentURL(d, o.bootstrapClientID, o.grantAdminConsent))
+		}
+		return err
+	}
+	d = reg.Draft
+	a.infof("Created the app registration %q: Application (client) ID %s in tenant %s.", d.SuggestedAppName(), d.ClientID, d.TenantID)
+	if reg.AdminConsentErr != nil {
+		a.warnf("admin consent was not granted (%s). An administrator can grant it at:\n\n  %s\n", oneLine(reg.AdminConsentErr.Error()), engine.AdminConsentURL(d))
+	}
+	return a.consentAndSave(o, store, d)
 }
 
 // printConsentEvent tells the person at the other end of stderr what the consent plan is doing.
@@ -266,6 +338,16 @@ func (a *app) printConsentEvent(noBrowser bool) func(creds.Event) {
 		case creds.GettingAppToken:
 			a.infof("Application permissions need an administrator's consent once. If that has not happened yet, an administrator opens:\n\n  %s\n\n(or presses Grant admin consent under API permissions in the portal).", ev.AdminConsentURL)
 		case creds.ReadingAccount:
+		case creds.BootstrapSignIn:
+			name := "the app " + ev.ClientID
+			if ev.ClientID == creds.GraphCLIClientID {
+				name = "Microsoft Graph Command Line Tools (" + ev.ClientID + "), a Microsoft app,"
+			}
+			a.infof("To create the app registration for you, sign in once to %s with the right to register apps: %s.", name, strings.Join(ev.Scopes, " "))
+		case creds.Registering:
+			a.infof("%s…", upperFirst(ev.Step))
+		case creds.Propagating:
+			a.infof("Microsoft does not know the new app yet; trying again at %s (giving up at %s)…", ev.Next.Local().Format("15:04:05"), ev.Until.Local().Format("15:04:05"))
 		}
 	}
 }
@@ -326,4 +408,11 @@ func (a *app) savedSummary(p keyring.Profile, backend string) {
 	}
 	a.infof("Next:\n  %-*s  # prints an access token\n  %-*s  # all profiles and their health",
 		len(p.Name)+16, "m365creds token "+p.Name, len(p.Name)+16, "m365creds status")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

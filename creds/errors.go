@@ -24,6 +24,7 @@ const (
 	ProblemApp                            // Microsoft does not know the app there: check the client ID, tenant and cloud
 	ProblemTimedOut                       // the user did not finish signing in in time
 	ProblemNoOfflineAccess                // a delegated sign-in without offline_access gives no refresh token
+	ProblemAdminRequired                  // an administrator must consent or act first
 )
 
 // Op names what the engine was doing, so front ends can word the next step.
@@ -31,13 +32,14 @@ type Op string
 
 // The operations.
 const (
-	OpToken   Op = "token"
-	OpConsent Op = "consent"
-	OpRotate  Op = "rotate"
-	OpVerify  Op = "verify"
-	OpSave    Op = "save"
-	OpDelete  Op = "delete"
-	OpExport  Op = "export"
+	OpToken    Op = "token"
+	OpConsent  Op = "consent"
+	OpRotate   Op = "rotate"
+	OpVerify   Op = "verify"
+	OpSave     Op = "save"
+	OpDelete   Op = "delete"
+	OpExport   Op = "export"
+	OpRegister Op = "register"
 )
 
 // Error is a failure of one operation on one profile.

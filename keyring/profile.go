@@ -45,9 +45,13 @@ type Profile struct {
 	AccountID       string         `json:"accountId,omitempty"`   // the user's object ID from Graph /me
 	AccountName     string         `json:"accountName,omitempty"` // display name
 	SecretExpires   time.Time      `json:"secretExpires,omitzero"`
-	Created         time.Time      `json:"created"`
-	Updated         time.Time      `json:"updated"`
-	LastRefresh     time.Time      `json:"lastRefresh,omitzero"`
+	// AppObjectID and SecretKeyID identify the app registration and its client secret in
+	// Microsoft Graph, for rotation without the portal; empty when registered by hand.
+	AppObjectID string    `json:"appObjectId,omitempty"`
+	SecretKeyID string    `json:"secretKeyId,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	LastRefresh time.Time `json:"lastRefresh,omitzero"`
 }
 
 // maxDisplayLen bounds the account fields: longer than any user principal name (113) or

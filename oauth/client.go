@@ -419,13 +419,28 @@ func (c *Client) CheckSecret(ctx context.Context) error {
 // for the whole organisation. Shared tenants are replaced by organizations, since personal
 // accounts cannot grant admin consent.
 func (c *Client) AdminConsentURL(redirectURI, state string) string {
+	return c.AdminConsentURLFor(nil, redirectURI, state)
+}
+
+// AdminConsentURLFor is AdminConsentURL for the named Graph scopes only, for an app whose
+// permissions are requested dynamically rather than configured (the v2 admin-consent endpoint
+// takes a space-separated scope list).
+func (c *Client) AdminConsentURLFor(scopes []string, redirectURI, state string) string {
 	tenant := c.app.Tenant
 	if isSharedTenant(tenant) {
 		tenant = "organizations"
 	}
+	scope := c.hosts.GraphResource + "/.default"
+	if len(scopes) > 0 {
+		full := make([]string, len(scopes))
+		for i, sc := range scopes {
+			full[i] = c.hosts.GraphResource + "/" + sc
+		}
+		scope = strings.Join(full, " ")
+	}
 	q := url.Values{
 		"client_id": {c.app.ClientID},
-		"scope":     {c.hosts.GraphResource + "/.default"},
+		"scope":     {scope},
 	}
 	if redirectURI != "" {
 		q.Set("redirect_uri", redirectURI)

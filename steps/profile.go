@@ -25,7 +25,9 @@ func (d Draft) ToProfile(now time.Time) keyring.Profile {
 	}
 	if d.NeedsSecret() {
 		p.SecretExpires = d.SecretExpires
+		p.SecretKeyID = d.SecretKeyID
 	}
+	p.AppObjectID = d.AppObjectID
 	if d.Token != nil {
 		p.GrantedScopes = d.Token.Scopes
 		p.LastRefresh = now
@@ -64,6 +66,7 @@ func FromProfile(p keyring.Profile, s keyring.Secrets) Draft {
 	d.ClientID = p.ClientID
 	d.ClientSecret = s.ClientSecret
 	d.SecretExpires = p.SecretExpires
+	d.AppObjectID, d.SecretKeyID = p.AppObjectID, p.SecretKeyID
 	if p.Account != "" {
 		d.User = &oauth.User{UserPrincipalName: p.Account, DisplayName: p.AccountName}
 	}

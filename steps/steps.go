@@ -68,6 +68,8 @@ type Draft struct {
 	TenantID      string // Directory (tenant) ID from the Overview page
 	ClientSecret  string
 	SecretExpires time.Time
+	// AppObjectID and SecretKeyID are known when the app was registered through Graph.
+	AppObjectID, SecretKeyID string
 	// ReplacedSecret is the secret a rotation replaces (in memory only), so the wizard can
 	// refuse it: "rotating" to the same secret and then deleting the old one leaves none.
 	ReplacedSecret string
@@ -77,6 +79,9 @@ type Draft struct {
 	// URI, PKCE and no client secret at all (--credential none). The device flow is always one.
 	NoSecret bool
 	Scopes   []string
+	// AppRoles are the application permissions (by name) an app-only app registered through
+	// Graph asks for.
+	AppRoles []string
 
 	// Set by the Consent step.
 	Token *oauth.Token

@@ -430,7 +430,7 @@ func (s *Sim) issueFrom(w http.ResponseWriter, r *http.Request, a *App, u User, 
 		body["refresh_token"] = rt
 	}
 	if hasOpenID {
-		body["id_token"] = idToken(a, u)
+		body["id_token"] = idToken(a, u, tenant)
 	}
 	if r.PostForm.Get("client_info") == "1" {
 		// MSAL asks for client_info=1 and Entra then returns the user's object and tenant IDs
@@ -441,17 +441,25 @@ func (s *Sim) issueFrom(w http.ResponseWriter, r *http.Request, a *App, u User, 
 	writeJSON(w, http.StatusOK, body)
 }
 
-// idToken is an unsigned JWT with the claims apps read; nothing should trust it.
-func idToken(a *App, u User) string {
+// idToken is an unsigned JWT with the claims apps read; nothing should trust it. tid is the
+// tenant the user signed in to ("ID token claims reference": "Represents the tenant that the
+// user is signing in to"), which for a multi-tenant app is not the app's home tenant.
+func idToken(a *App, u User, tenant string) string {
+	tid := a.TenantID
+	if isGUIDish(tenant) {
+		tid = tenant
+	} else if u.TenantID != "" {
+		tid = u.TenantID
+	}
 	enc := func(v any) string {
 		b, _ := json.Marshal(v)
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
 	now := time.Now().Unix()
 	return enc(map[string]string{"typ": "JWT", "alg": "none"}) + "." + enc(map[string]any{
-		"aud": a.ClientID, "iss": "https://login.microsoftonline.com/" + a.TenantID + "/v2.0",
+		"aud": a.ClientID, "iss": "https://login.microsoftonline.com/" + tid + "/v2.0",
 		"iat": now, "nbf": now, "exp": now + 3600, "name": u.DisplayName, "oid": u.ID,
-		"preferred_username": u.UPN, "tid": a.TenantID, "ver": "2.0",
+		"preferred_username": u.UPN, "tid": tid, "ver": "2.0",
 		// sub is always present in an ID token (OpenID Connect Core §2; Microsoft's "ID token
 		// claims reference": a pairwise identifier per user and app).
 		"sub": base64.RawURLEncoding.EncodeToString([]byte(u.ID + "/" + a.ClientID)),
