@@ -401,6 +401,9 @@ func (m Model) View() tea.View {
 		footer = append(footer, st.Warn.Render(wrapText(c.status, width)))
 	}
 	global := []key.Binding{c.keys.Help, c.keys.Quit}
+	if s.asking || s.resume != nil {
+		global = global[1:] // a question answers only its own keys
+	}
 	if s.showHelp {
 		body = st.Title.Render("Keys") + st.Muted.Render("  (any key closes this)") + "\n\n" +
 			s.help.FullHelpView(chunk(uniqueBindings(append(append(binds, m.navBindings()...), global...)), 5))
