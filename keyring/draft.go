@@ -2,6 +2,8 @@ package keyring
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,8 +15,17 @@ import (
 // lost. There is one draft per service: the wizard collects one profile at a time.
 
 // draftAccount is the keychain account of the draft's client secret. '@' cannot occur in a
-// profile name, so it never collides with a profile's items.
-const draftAccount = "@draft/client-secret"
+// profile name, so it never collides with a profile's items. The keychain is shared by every
+// config directory (M365CREDS_CONFIG_DIR) of the user, so the account names the directory the
+// draft file is in: one directory's finished wizard never removes another's secret.
+func (s *Store) draftAccount() string {
+	dir, err := filepath.Abs(s.opts.ConfigDir)
+	if err != nil {
+		dir = s.opts.ConfigDir
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return "@draft/client-secret@" + hex.EncodeToString(sum[:6])
+}
 
 // DraftPath is where the draft's non-secret part is kept.
 func (s *Store) DraftPath() string {
@@ -48,12 +59,12 @@ func (s *Store) ReadDraft() ([]byte, error) {
 
 // SetDraftSecret keeps the draft's client secret in the keychain.
 func (s *Store) SetDraftSecret(ctx context.Context, secret string) error {
-	return s.set(ctx, draftAccount, secret)
+	return s.set(ctx, s.draftAccount(), secret)
 }
 
 // DraftSecret reads the draft's client secret; "" when the keychain has none.
 func (s *Store) DraftSecret(ctx context.Context) (string, error) {
-	v, err := s.get(ctx, draftAccount)
+	v, err := s.get(ctx, s.draftAccount())
 	if errors.Is(err, errItemMissing) {
 		return "", nil
 	}
@@ -64,7 +75,7 @@ func (s *Store) DraftSecret(ctx context.Context) (string, error) {
 // already is no error. The keychain item goes first: a failure there leaves the file, so the
 // next run still knows a secret may be left and removes it then.
 func (s *Store) DiscardDraft(ctx context.Context) error {
-	if err := s.del(ctx, draftAccount); err != nil && !errors.Is(err, errItemMissing) {
+	if err := s.del(ctx, s.draftAccount()); err != nil && !errors.Is(err, errItemMissing) {
 		return err
 	}
 	if err := os.Remove(s.DraftPath()); err != nil && !errors.Is(err, os.ErrNotExist) {

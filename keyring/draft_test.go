@@ -108,3 +108,27 @@ func checkDraftFile(t *testing.T, s *Store) {
 		t.Error("the draft file holds the secret")
 	}
 }
+
+// TestDraftSecretPerConfigDir: two config directories share one keychain; a finished wizard
+// in one removes its own draft secret only.
+func TestDraftSecretPerConfigDir(t *testing.T) {
+	t.Parallel()
+	shared := newMem()
+	a, b := openWith(t, t.TempDir(), shared), openWith(t, t.TempDir(), shared)
+	ctx := context.Background()
+	if err := a.SetDraftSecret(ctx, draftSecret); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetDraftSecret(ctx, draftSecret+"b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DiscardDraft(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.DraftSecret(ctx); got != draftSecret {
+		t.Fatal("discarding one directory's draft removed the other's secret")
+	}
+	if got, _ := b.DraftSecret(ctx); got != "" {
+		t.Fatal("the discarded draft's secret is still there")
+	}
+}
