@@ -372,15 +372,14 @@ func (m Model) View() tea.View {
 	var binds []key.Binding
 	var cur *tea.Cursor
 	windowTitle := "m365creds"
-	switch {
-	case s.resume != nil:
+	if s.resume != nil {
 		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — setup"))
 		title = "Resume the unfinished setup?"
 		body, binds = m.resumeView()
-	case s.onHome:
+	} else if s.onHome {
 		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — profiles"))
 		title, body, binds = "Your profiles", s.home.view(c), s.home.bindings(c)
-	default:
+	} else {
 		top = append(top, m.breadcrumb())
 		scr := m.current()
 		id := c.wiz.Current()
