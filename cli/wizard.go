@@ -111,6 +111,10 @@ func (a *app) runTUI(opts tui.Options) (tui.Result, error) {
 		opts.Now = a.env.Now
 	}
 	opts.NoColor = a.env.Getenv("NO_COLOR") != ""
+	if opts.Mode == steps.ModeNew && opts.Engine != nil && opts.Engine.Store != nil && opts.Resume == nil {
+		// An unreadable draft is no reason not to start: the wizard then starts afresh.
+		opts.Resume, _ = opts.Engine.LoadDraft(a.ctx)
+	}
 	return tui.Run(a.ctx, opts, a.stdin, a.stdout)
 }
 

@@ -122,6 +122,15 @@ type state struct {
 	help     help.Model
 	result   Result
 	cancel   context.CancelFunc
+	// The unfinished wizard kept between runs (see draft.go): asking is the quit question,
+	// resume the resume question with the wizard it would restore.
+	drafts    *draftKeeper
+	draftSeq  uint64
+	drafted   bool       // a draft of this wizard is kept
+	initial   steps.Kept // the wizard as it started, to tell whether anything was entered
+	asking    bool
+	resume    *creds.Draft
+	resumeWiz *steps.Wizard
 	// frames, when a test sets it, receives each screen after an update, ANSI removed.
 	frames chan<- string
 }
@@ -142,21 +151,30 @@ func New(opts Options) Model {
 		cancel: cancel,
 	}
 	s.help.Styles = help.DefaultStyles(true)
-	s.screens = map[steps.ID]screen{
-		steps.Account:     newAccountScreen(&s.c),
-		steps.Register:    &registerScreen{},
-		steps.IDs:         newIDsScreen(&s.c),
-		steps.Secret:      newSecretScreen(&s.c),
-		steps.Permissions: newPermissionsScreen(),
-		steps.Consent:     newConsentScreen(),
-		steps.Save:        &saveScreen{},
-	}
+	s.screens = newScreens(&s.c)
 	if len(opts.Profiles) > 0 {
 		s.home = &homeScreen{profiles: opts.Profiles}
 		s.onHome = true
 	}
+	s.drafts, s.initial = draftsFor(opts), s.c.wiz.Keep()
+	if s.drafts != nil && opts.Resume != nil {
+		s.resume, s.resumeWiz = opts.Resume, opts.Resume.Wizard()
+	}
 	s.layout()
 	return Model{s}
+}
+
+// newScreens builds the screens from the wizard's draft.
+func newScreens(c *shared) map[steps.ID]screen {
+	return map[steps.ID]screen{
+		steps.Account:     newAccountScreen(c),
+		steps.Register:    &registerScreen{},
+		steps.IDs:         newIDsScreen(c),
+		steps.Secret:      newSecretScreen(c),
+		steps.Permissions: newPermissionsScreen(),
+		steps.Consent:     newConsentScreen(),
+		steps.Save:        &saveScreen{},
+	}
 }
 
 // navBindings are enter and esc as the wizard's steps use them; the home screen gives both
@@ -172,11 +190,12 @@ func (m Model) navBindings() []key.Binding {
 // under the model's context.
 func (m Model) stopAll() {
 	m.s.cancel()
+	m.s.settleDraft()
 }
 
 // Init asks for the terminal's background colour and size and enters the first screen.
 func (m Model) Init() tea.Cmd {
-	if m.s.onHome {
+	if m.s.onHome || m.s.resume != nil {
 		return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize)
 	}
 	return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize, m.current().enter(&m.s.c))
@@ -208,9 +227,14 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	s := m.s
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
-		if key.Matches(msg, s.c.keys.Quit) {
-			s.cancel()
-			return m, tea.Interrupt
+		switch {
+		case s.asking:
+			return m, m.quitting(msg)
+		case s.resume != nil:
+			return m, m.resuming(msg)
+		case key.Matches(msg, s.c.keys.Quit),
+			key.Matches(msg, s.c.keys.Back) && !s.onHome && s.c.wiz.Current() == steps.Account:
+			return m, m.askQuit()
 		}
 		if s.showHelp {
 			s.showHelp = false
@@ -237,6 +261,11 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case statusMsg:
 		s.c.status = string(msg)
+		return m, nil
+	case draftKeptMsg:
+		if msg.err != nil {
+			s.c.status = "Your answers could not be kept for a later run: " + msg.err.Error()
+		}
 		return m, nil
 	case quitMsg:
 		s.result = msg.result
@@ -275,7 +304,7 @@ func (m Model) navigate(step func() error) tea.Cmd {
 	from := m.current()
 	err := step()
 	if errors.Is(err, errNoStepBack) {
-		return nil
+		return m.askQuit() // esc on the first step
 	}
 	if l, ok := from.(interface{ leave(*shared) }); ok && err == nil {
 		l.leave(&m.s.c)
@@ -302,12 +331,13 @@ func (m Model) move(err error) tea.Cmd {
 	}
 	s.c.fieldErr = nil
 	s.c.status = ""
+	keep := s.keepDraft()
 	if s.c.wiz.Current() == steps.Done {
 		s.result.Saved = s.screens[steps.Save].(*saveScreen).saved
 		s.cancel()
 		return tea.Quit
 	}
-	return m.current().enter(&s.c)
+	return tea.Batch(keep, m.current().enter(&s.c))
 }
 
 // leaveHome starts the wizard for a new profile from the home screen.
@@ -342,7 +372,11 @@ func (m Model) View() tea.View {
 	var binds []key.Binding
 	var cur *tea.Cursor
 	windowTitle := "m365creds"
-	if s.onHome {
+	if s.resume != nil {
+		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — setup"))
+		title = "Resume the unfinished setup?"
+		body, binds = m.resumeView()
+	} else if s.onHome {
 		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — profiles"))
 		title, body, binds = "Your profiles", s.home.view(c), s.home.bindings(c)
 	} else {
@@ -351,10 +385,13 @@ func (m Model) View() tea.View {
 		id := c.wiz.Current()
 		title = stepTitle(c, id)
 		body, binds = scr.view(c), scr.bindings(c)
-		if cs, ok := scr.(cursorer); ok && !s.showHelp {
+		if cs, ok := scr.(cursorer); ok && !s.showHelp && !s.asking {
 			cur = cs.cursorPos(c)
 		}
 		windowTitle = fmt.Sprintf("m365creds — %s (%d/%d)", id, c.wiz.Index()+1, len(c.wiz.Steps())-1)
+		if s.asking {
+			body, binds = m.quitView()
+		}
 	}
 	top = append(top, st.Muted.Render(strings.Repeat("─", width)), st.Title.Render(title), "")
 
@@ -363,6 +400,9 @@ func (m Model) View() tea.View {
 		footer = append(footer, st.Warn.Render(wrapText(c.status, width)))
 	}
 	global := []key.Binding{c.keys.Help, c.keys.Quit}
+	if s.asking || s.resume != nil {
+		global = global[1:] // a question answers only its own keys
+	}
 	if s.showHelp {
 		body = st.Title.Render("Keys") + st.Muted.Render("  (any key closes this)") + "\n\n" +
 			s.help.FullHelpView(chunk(uniqueBindings(append(append(binds, m.navBindings()...), global...)), 5))

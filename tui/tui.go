@@ -40,6 +40,9 @@ type Options struct {
 	NoColor   bool // NO_COLOR: bold and reverse only
 	// ConsentTimeout bounds a sign-in; zero means creds.DefaultConsentTimeout.
 	ConsentTimeout time.Duration
+	// Resume, when set, is a draft an earlier run kept: the wizard first asks whether to
+	// resume it or start over.
+	Resume *creds.Draft
 }
 
 // Demo describes the simulated portal of `m365creds demo`.
