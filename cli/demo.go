@@ -130,6 +130,13 @@ func (a *app) resetDemo() error {
 	if err != nil {
 		return err
 	}
+	// A demo left half-way keeps a draft, and its secret in the keychain, like the real wizard.
+	if _, err := os.Stat(store.DraftPath()); err == nil {
+		if err := store.DiscardDraft(a.ctx); err != nil {
+			return fmt.Errorf("removing the demo's unfinished draft: %w", err)
+		}
+		a.infof("Removed the demo's unfinished draft %s.", sanitize.Line(store.DraftPath(), 1024))
+	}
 	if _, err := os.Stat(store.Path()); errors.Is(err, os.ErrNotExist) {
 		a.infof("Nothing to remove: the demo has saved nothing here (no %s).", sanitize.Line(store.Path(), 1024))
 		return nil
