@@ -182,3 +182,35 @@ func TestSetupRegisterAutoNeedsAdmin(t *testing.T) {
 		t.Error("a profile was saved")
 	}
 }
+
+// TestRotateViaGraph: a profile created through Graph gets a new secret through Graph with no
+// outage, and the old secret is removed afterwards.
+func TestRotateViaGraph(t *testing.T) {
+	h := newHarness(t, keyring.BackendFile)
+	expectCode(t, h.run("", "setup", "--no-input", "--register", "auto", "--profile", "auto", "--tenant", testTenantID,
+		"--port", itoa(h.port), "--preset", "basic"), 0)
+	oldSecret := h.secrets("auto").ClientSecret
+	oldKey, _ := h.store().Profile("auto")
+	r := h.run("", "rotate", "auto", "--via-graph", "--secret-expires", "12m")
+	expectCode(t, r, 0)
+	expectContains(t, "stderr", r.stderr, "now uses the new client secret", "old secret was removed")
+	p, _ := h.store().Profile("auto")
+	newSecret := h.secrets("auto").ClientSecret
+	if newSecret == oldSecret || p.SecretKeyID == oldKey.SecretKeyID || strings.Contains(r.stdout+r.stderr, newSecret) {
+		t.Fatalf("rotation: key %s → %s", oldKey.SecretKeyID, p.SecretKeyID)
+	}
+	h.expireCache("auto", time.Now().Add(-time.Minute))
+	expectCode(t, h.run("", "token", "auto"), 0)
+	// The app registration no longer holds the old secret, and holds the new one.
+	app, ok := h.sim.App(p.ClientID)
+	if !ok {
+		t.Fatal("the app is gone")
+	}
+	var values []string
+	for _, sec := range app.Secrets {
+		values = append(values, sec.Value)
+	}
+	if strings.Contains(strings.Join(values, " "), oldSecret) || !strings.Contains(strings.Join(values, " "), newSecret) {
+		t.Errorf("the app's secrets after rotation: %d, old kept or new missing", len(values))
+	}
+}

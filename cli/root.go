@@ -461,18 +461,27 @@ working. Afterwards it tells you which old secret to delete in the portal, with 
 Without --no-input the wizard opens at the secret step. With --no-input the new secret is read
 from stdin (the first line), never from the command line.
 
-Public-client (device code) profiles have no secret to rotate.`,
+--via-graph needs no portal: after one sign-in to Microsoft Graph Command Line Tools (as an
+owner of the app or an administrator) m365creds adds a new secret to the app, waits until
+Microsoft accepts it, proves and swaps it in, and only then removes the old secret. A failure
+at any point leaves the working secret in place.
+
+Public-client profiles have no secret to rotate.`,
 		Example: `  m365creds rotate work
   m365creds rotate work --no-input --client-secret-stdin --secret-expires 12m \
       < new-secret.txt
   pass show azure/work-secret | m365creds rotate work --no-input \
-      --client-secret-stdin --secret-expires 2027-05-01`,
+      --client-secret-stdin --secret-expires 2027-05-01
+  m365creds rotate work --via-graph --secret-expires 6m`,
 		RunE: a.run("rotate", func(pos []string) error { return a.runRotate(o, pos) }),
 	}
 	fs := c.Flags()
 	fs.BoolVar(&o.secretStdin, "client-secret-stdin", false, "read the new client secret from stdin (masked prompt on a terminal)")
 	fs.StringVar(&o.expires, "secret-expires", "", "`6m|12m|18m|24m|YYYY-MM-DD` when the new secret expires, as chosen in the portal")
 	fs.BoolVar(&o.noInput, "no-input", false, "no wizard: fail instead of asking")
+	fs.BoolVar(&o.viaGraph, "via-graph", false, "create the new secret through Microsoft Graph and remove the old one")
+	fs.StringVar(&o.bootstrapClientID, "bootstrap-client-id", "", "`ID` with --via-graph: the public client to sign in to")
+	fs.BoolVar(&o.noBrowser, "no-browser", false, "with --via-graph: print the sign-in URL, do not open a browser")
 	storeFlag(fs, &o.store)
 	a.completeProfiles(c)
 	return c

@@ -12,10 +12,13 @@ import (
 )
 
 type rotateOptions struct {
-	secretStdin bool
-	expires     string
-	noInput     bool
-	store       string
+	secretStdin       bool
+	expires           string
+	noInput           bool
+	store             string
+	viaGraph          bool
+	bootstrapClientID string
+	noBrowser         bool
 }
 
 func (a *app) runRotate(o *rotateOptions, pos []string) error {
@@ -33,6 +36,9 @@ func (a *app) runRotate(o *rotateOptions, pos []string) error {
 		if expires, err = steps.ParseExpiry(o.expires, a.now()); err != nil {
 			return usagef("rotate", "--secret-expires: %s", err)
 		}
+	}
+	if o.viaGraph {
+		return a.rotateViaGraph(o, pos[0], expires)
 	}
 	if o.noInput {
 		switch {
@@ -79,6 +85,38 @@ func (a *app) rotateNoInput(store *keyring.Store, p keyring.Profile, raw string,
 		return err
 	}
 	a.rotatedNotice(res.Profile, res.OldExpires)
+	return nil
+}
+
+// rotateViaGraph replaces the secret without the portal: a new one through Microsoft Graph,
+// proved and swapped in, then the old one removed.
+func (a *app) rotateViaGraph(o *rotateOptions, name string, expires time.Time) error {
+	if o.secretStdin {
+		return usagef("rotate", "--via-graph creates the new secret itself: leave out --client-secret-stdin")
+	}
+	store, err := a.openStore(o.store)
+	if err != nil {
+		return err
+	}
+	p, err := pickProfile("rotate", store, name)
+	if err != nil {
+		return err
+	}
+	res, err := a.engine(store).RotateViaGraph(a.ctx, creds.GraphRotateRequest{
+		Profile: p, BootstrapClientID: o.bootstrapClientID, Expires: expires, NoBrowser: o.noBrowser,
+		Events: a.printConsentEvent(o.noBrowser),
+	})
+	if err != nil {
+		return err
+	}
+	a.infof("Profile %q now uses the new client secret (expires %s).", p.Name, dateOrUnknown(res.Profile.SecretExpires))
+	switch {
+	case res.OldRemoved:
+		a.infof("The old secret was removed from the app registration.")
+	case res.OldRemoveErr != nil:
+		a.warnf("the old secret is still on the app registration (%s): delete it in the portal, under Certificates & secrets:\n  %s",
+			oneLine(res.OldRemoveErr.Error()), oauth.PortalLinks(p.Cloud, p.ClientID).Credentials)
+	}
 	return nil
 }
 

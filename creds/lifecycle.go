@@ -43,6 +43,8 @@ type RotateRequest struct {
 	// Again allows NewSecret to be the one already saved: a wizard that has swapped it in and
 	// gone back (to correct the expiry, say) proves it again and saves what changed.
 	Again bool
+	// KeyID is the new secret's key ID when it is known (created through Graph).
+	KeyID string
 }
 
 // Rotated is the outcome of a rotation.
@@ -51,6 +53,10 @@ type Rotated struct {
 	OldExpires time.Time       // when the secret that was replaced expires (zero: unknown)
 	Token      *oauth.Token    // the answer that proved the new secret
 	Warnings   []string        // what cleaning the pasted value changed
+	// OldRemoved says a rotation through Graph removed the old secret; OldRemoveErr says why
+	// it did not, when it tried.
+	OldRemoved   bool
+	OldRemoveErr error
 }
 
 // Rotate proves a new client secret the way scripts will use it (client credentials for
@@ -97,6 +103,7 @@ func (s *Service) Rotate(ctx context.Context, req RotateRequest) (Rotated, error
 	now := s.now()
 	np := p
 	np.SecretExpires, np.Updated, np.LastRefresh = req.Expires, now, now
+	np.SecretKeyID = req.KeyID
 	if len(tok.Scopes) > 0 && p.Kind != oauth.KindApp {
 		np.GrantedScopes = tok.Scopes
 	}

@@ -177,3 +177,26 @@ func TestRegisterRefusals(t *testing.T) {
 		}
 	})
 }
+
+// TestRotateViaGraphFailureKeepsTheOldSecret: when the new secret never starts working, it is
+// removed again and the profile keeps the secret that works.
+func TestRotateViaGraphFailureKeepsTheOldSecret(t *testing.T) {
+	t.Parallel()
+	f := graphFixture(t, simulator.DemoUsers()...)
+	reg, err := f.engine.Register(t.Context(), RegisterRequest{Draft: newDraft(t, "openid", "offline_access", "User.Read")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.consent(reg.Draft)
+	f.sim.SetPropagationDelay(time.Hour)
+	_, err = f.engine.RotateViaGraph(t.Context(), GraphRotateRequest{Profile: p, PropagationBudget: 2 * time.Second})
+	problem(t, err, ProblemNetwork)
+	app, _ := f.sim.App(p.ClientID)
+	if len(app.Secrets) != 1 || app.Secrets[0].Value != reg.Draft.ClientSecret {
+		t.Errorf("the app holds %d secrets after a failed rotation", len(app.Secrets))
+	}
+	sec, _ := f.engine.Store.Secrets(t.Context(), p.Name)
+	if sec.ClientSecret != reg.Draft.ClientSecret {
+		t.Error("the profile no longer has the working secret")
+	}
+}
