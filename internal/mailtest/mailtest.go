@@ -172,7 +172,7 @@ func (s *Server) check(b64 string) (string, verdict) {
 	user := strings.TrimPrefix(parts[0], "user=")
 	token := strings.TrimPrefix(parts[1], "auth=Bearer ")
 	info, ok := s.sim.AccessToken(token)
-	if !ok || time.Now().After(info.Expiry) || !strings.EqualFold(info.Resource, s.opts.Resource) {
+	if !ok || time.Now().After(info.Expiry) || !s.sameResource(info.Resource) {
 		return user, refused
 	}
 	if info.AppOnly {
@@ -183,7 +183,7 @@ func (s *Server) check(b64 string) (string, verdict) {
 			return user, acceptedNoMailbox
 		}
 	} else {
-		if !contains(info.Scopes, s.opts.Resource+"/"+delegatedScope[s.proto]) || !strings.EqualFold(user, info.UserUPN) {
+		if !contains(info.Scopes, info.Resource+"/"+delegatedScope[s.proto]) || !strings.EqualFold(user, info.UserUPN) {
 			return user, refused
 		}
 	}
@@ -191,6 +191,18 @@ func (s *Server) check(b64 string) (string, verdict) {
 		return user, acceptedNoMailbox
 	}
 	return user, accepted
+}
+
+// exchangeGlobal are the two identifier URIs of Office 365 Exchange Online in the global
+// cloud: delegated scopes are documented under outlook.office.com, the app-only scope as
+// outlook.office365.com/.default (microsoft-identity.md §11); both name the same API.
+var exchangeGlobal = []string{"https://outlook.office.com", "https://outlook.office365.com"}
+
+func (s *Server) sameResource(r string) bool {
+	if strings.EqualFold(r, s.opts.Resource) {
+		return true
+	}
+	return contains(exchangeGlobal, r) && contains(exchangeGlobal, s.opts.Resource)
 }
 
 func (s *Server) logged(user string) {
