@@ -484,7 +484,7 @@ func explainMail(e *MailError, app App) Guidance {
 	switch e.Reason {
 	case MailSMTPDisabledTenant:
 		g.Title = "SMTP AUTH is off for the organisation"
-		g.Meaning = "Exchange Online accepted nothing from the token: authenticated SMTP submission is turned off for the whole tenant (the default for tenants created since 2020)."
+		g.Meaning = "Authenticated SMTP submission is turned off for the whole tenant (the default for tenants created since 2020); the token itself was not the problem."
 		g.Action = "An Exchange administrator turns it on for this mailbox only with Set-CASMailbox -Identity " + user +
 			" -SmtpClientAuthenticationDisabled $false, or for everyone with Set-TransportConfig -SmtpClientAuthenticationDisabled $false (Exchange Online PowerShell). Changes can take an hour to apply."
 	case MailSMTPDisabledMailbox:

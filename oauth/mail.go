@@ -501,7 +501,11 @@ func (m *mailConn) smtpReply(step string) (int, string, error) {
 		code = c
 		more := len(line) > 3 && line[3] == '-'
 		if len(lines) == 0 {
-			lines = append(lines, strings.Replace(line, "-", " ", 1))
+			first := line[:3]
+			if len(line) > 4 {
+				first += " " + line[4:]
+			}
+			lines = append(lines, first)
 		} else if len(line) > 4 {
 			lines = append(lines, line[4:])
 		}
