@@ -172,6 +172,7 @@ type mailConn struct {
 	r           *bufio.Reader
 	step        time.Duration
 	ctx         context.Context
+	stop        func() bool // ends the close-on-cancel
 	secrets     []string
 }
 
@@ -189,9 +190,11 @@ func (d MailDial) open(ctx context.Context, proto, user string, implicitTLS bool
 		return nil, m.netErr("connecting", err)
 	}
 	m.conn = conn
+	// A cancelled caller (ctrl+c) must not wait out a step's time-out on a silent server.
+	m.stop = context.AfterFunc(ctx, func() { _ = conn.Close() })
 	if implicitTLS {
 		if err := m.startTLS(d.TLS); err != nil {
-			_ = conn.Close()
+			m.close()
 			return nil, err
 		}
 	} else {
@@ -228,7 +231,10 @@ func (m *mailConn) startTLS(base *tls.Config) error {
 	return nil
 }
 
-func (m *mailConn) close() { _ = m.conn.Close() }
+func (m *mailConn) close() {
+	m.stop()
+	_ = m.conn.Close()
+}
 
 // deadline gives the next step its own time, never past the caller's deadline.
 func (m *mailConn) deadline() error {

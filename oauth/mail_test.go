@@ -238,6 +238,34 @@ func TestMailNetworkFailures(t *testing.T) {
 	}
 }
 
+func TestMailCheckStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = silent.Close() })
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = c.Close() })
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	err = CheckIMAP(ctx, MailDial{Addr: silent.Addr().String(), StepTimeout: 10 * time.Second}, "u@x.example", "sim-at.cancelled-check-token")
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("took %s after cancel", time.Since(start))
+	}
+}
+
 func TestDecodeMailReply(t *testing.T) {
 	t.Parallel()
 	for reply, want := range map[string]MailReason{
