@@ -155,10 +155,10 @@ func Permissions() []Permission {
 	return append([]Permission(nil), permissions...)
 }
 
-// AppPermissions returns the application permissions the catalogue describes (Exchange
-// Online's IMAP, POP and SMTP app roles). They are not in Permissions: a sign-in cannot ask
-// for them. The slice is a copy.
-func AppPermissions() []Permission {
+// ExchangeAppPermissions returns Exchange Online's IMAP, POP and SMTP application permissions
+// (app roles of "Office 365 Exchange Online", not of Graph). They are not in Permissions: a
+// sign-in cannot ask for them. The slice is a copy.
+func ExchangeAppPermissions() []Permission {
 	load()
 	return append([]Permission(nil), appPerms...)
 }

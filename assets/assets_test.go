@@ -177,7 +177,7 @@ func TestMailPermissionsPerCloud(t *testing.T) {
 	if p, _ := PermissionByScope("User.Read"); p.FullScopeIn("usgov") != "User.Read" {
 		t.Error("Graph scopes must stay short in every cloud")
 	}
-	apps := AppPermissions()
+	apps := ExchangeAppPermissions()
 	names := map[string]Permission{}
 	for _, p := range apps {
 		names[p.Scope] = p

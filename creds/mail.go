@@ -113,7 +113,7 @@ func (s *Service) VerifyMail(ctx context.Context, p keyring.Profile, c MailCheck
 // appDefaultScope is the app-only scope for a protocol, from the catalogue's application
 // permissions (Exchange Online's own resource in the cloud).
 func appDefaultScope(c oauth.Cloud, proto string) string {
-	for _, p := range assets.AppPermissions() {
+	for _, p := range assets.ExchangeAppPermissions() {
 		if p.Scope == appRoles[proto] {
 			return p.DefaultScope(string(c))
 		}
