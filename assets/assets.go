@@ -27,6 +27,37 @@ type Permission struct {
 	OIDC        bool        `json:"oidc"`
 	ID          string      `json:"id"`
 	Group       string      `json:"group"`
+	// ResourceByCloud names the resource in the national clouds where it differs from
+	// Resource (Exchange Online is outlook.office365.us in GCC High and DoD, partner.outlook.cn
+	// in China), keyed by the cloud names profiles use ("usgov", "usgov-dod", "china").
+	ResourceByCloud map[string]string `json:"resourceByCloud,omitempty"`
+	// AppOnly marks an application permission (an app role), which is granted by an
+	// administrator and used through "<resource>/.default", never ticked for a sign-in.
+	AppOnly bool `json:"appOnly,omitempty"`
+}
+
+// ResourceIn is the permission's resource in a cloud ("global", "usgov", "usgov-dod",
+// "china"; empty means global).
+func (p Permission) ResourceIn(cloud string) string {
+	if r, ok := p.ResourceByCloud[strings.ToLower(cloud)]; ok && r != "" {
+		return r
+	}
+	return p.Resource
+}
+
+// FullScopeIn is FullScope for a cloud: Outlook scopes carry that cloud's Outlook resource.
+// Graph scopes stay short, which every cloud reads as its own Graph.
+func (p Permission) FullScopeIn(cloud string) string {
+	r := p.ResourceIn(cloud)
+	if r == "" || r == GraphResource {
+		return p.Scope
+	}
+	return r + "/" + p.Scope
+}
+
+// DefaultScope is the scope an app-only token for this permission's resource is asked with.
+func (p Permission) DefaultScope(cloud string) string {
+	return p.ResourceIn(cloud) + "/.default"
 }
 
 // UserConsent is who may consent to a delegated permission. Since 2025 Entra's default
@@ -110,6 +141,7 @@ const GraphResource = "https://graph.microsoft.com"
 var (
 	loadOnce    sync.Once
 	permissions []Permission
+	appPerms    []Permission
 	byScope     map[string]int
 	presets     []Preset
 	appRoles    []AppRole
@@ -118,9 +150,17 @@ var (
 // load parses the embedded files once. A parse failure is a build mistake, so it panics.
 func load() {
 	loadOnce.Do(func() {
-		mustDecode("permissions.json", &permissions)
+		var all []Permission
+		mustDecode("permissions.json", &all)
 		mustDecode("presets.json", &presets)
 		mustDecode("approles.json", &appRoles)
+		for _, p := range all {
+			if p.AppOnly {
+				appPerms = append(appPerms, p)
+			} else {
+				permissions = append(permissions, p)
+			}
+		}
 		byScope = make(map[string]int, len(permissions))
 		for i, p := range permissions {
 			byScope[strings.ToLower(p.Scope)] = i
@@ -142,6 +182,14 @@ func mustDecode(name string, v any) {
 func Permissions() []Permission {
 	load()
 	return append([]Permission(nil), permissions...)
+}
+
+// ExchangeAppPermissions returns Exchange Online's IMAP, POP and SMTP application permissions
+// (app roles of "Office 365 Exchange Online", not of Graph). They are not in Permissions: a
+// sign-in cannot ask for them. The slice is a copy.
+func ExchangeAppPermissions() []Permission {
+	load()
+	return append([]Permission(nil), appPerms...)
 }
 
 // PermissionByScope finds a catalogue row by scope name, ignoring case and a resource prefix.

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/m365creds/m365creds/oauth"
 )
 
 var guidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -172,5 +174,59 @@ func TestAppRoles(t *testing.T) {
 	}
 	if len(seen) < 5 {
 		t.Fatalf("%d app roles", len(seen))
+	}
+}
+
+// TestMailPermissionsPerCloud: the Outlook rows name each cloud's Outlook resource, the same
+// one the mail check asks a token for, and the app-only rows stay out of the sign-in
+// catalogue (microsoft-identity.md §11).
+func TestMailPermissionsPerCloud(t *testing.T) {
+	t.Parallel()
+	for _, cloud := range []oauth.Cloud{oauth.Global, oauth.USGov, oauth.USGovDoD, oauth.China} {
+		for _, scope := range []string{"IMAP.AccessAsUser.All", "SMTP.Send"} {
+			p, _ := PermissionByScope(scope)
+			proto := oauth.ProtocolIMAP
+			if scope == "SMTP.Send" {
+				proto = oauth.ProtocolSMTP
+			}
+			if got, want := p.FullScopeIn(string(cloud)), cloud.MailScope(proto); got != want {
+				t.Errorf("%s in %s: %q, want %q", scope, cloud, got, want)
+			}
+		}
+	}
+	if p, _ := PermissionByScope("User.Read"); p.FullScopeIn("usgov") != "User.Read" {
+		t.Error("Graph scopes must stay short in every cloud")
+	}
+	apps := ExchangeAppPermissions()
+	names := map[string]Permission{}
+	for _, p := range apps {
+		names[p.Scope] = p
+		if !p.AppOnly || p.UserConsent != AdminConsentAlways || !p.AdminConsent || p.Personal {
+			t.Errorf("%s: application permissions need an administrator and a work account", p.Scope)
+		}
+		if _, ok := PermissionByScope(p.Scope); ok {
+			t.Errorf("%s is findable as a delegated scope", p.Scope)
+		}
+	}
+	for _, want := range []string{"IMAP.AccessAsApp", "POP.AccessAsApp", "SMTP.SendAsApp"} {
+		if _, ok := names[want]; !ok {
+			t.Errorf("%s missing", want)
+		}
+	}
+	if got := names["IMAP.AccessAsApp"].DefaultScope("global"); got != "https://outlook.office365.com/.default" {
+		t.Errorf("app-only IMAP scope = %q", got)
+	}
+	if got := names["SMTP.SendAsApp"].DefaultScope("usgov"); got != "https://outlook.office365.us/.default" {
+		t.Errorf("GCC High app-only SMTP scope = %q", got)
+	}
+	for _, p := range Permissions() {
+		if p.AppOnly {
+			t.Errorf("%s: app-only row in the sign-in catalogue", p.Scope)
+		}
+	}
+	for name, scopes := range map[string]string{"mail-imap": "IMAP.AccessAsUser.All", "mail-smtp": "SMTP.Send", "mail-client": "IMAP.AccessAsUser.All SMTP.Send"} {
+		if p, ok := PresetByName(name); !ok || strings.Join(p.Scopes, " ") != scopes {
+			t.Errorf("preset %s = %v, %v", name, p.Scopes, ok)
+		}
 	}
 }

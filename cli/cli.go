@@ -6,6 +6,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,9 @@ type Env struct {
 	Environ func() []string
 	// PollUnit shortens the device-code polling interval in tests; zero means real time.
 	PollUnit time.Duration
+	// MailRootCAs, when set, are the only roots trusted for IMAP and SMTP servers (tests);
+	// nil means the system's.
+	MailRootCAs *x509.CertPool
 }
 
 // OSEnv is the environment of a real run.

@@ -489,6 +489,7 @@ Public-client profiles have no secret to rotate.`,
 
 func (a *app) verifyCommand() *cobra.Command {
 	o := &verifyOptions{}
+	mail := &mailVerifyOptions{}
 	c := &cobra.Command{
 		Use:   "verify PROFILE",
 		Short: "refresh, call Graph /me, check the granted scopes",
@@ -497,12 +498,25 @@ call Microsoft Graph /me with the new access token, and print the account and th
 scopes next to the requested ones. Application-permission profiles get an app-only token and
 skip /me.
 
+With --imap or --smtp, sign in to Exchange Online's mail servers instead, with XOAUTH2 and a
+token for the cloud's Outlook resource, and explain a refusal (SMTP AUTH turned off, a
+missing scope, a mailbox the token cannot open). Nothing is read or sent.
+
 Exits 4 when a requested scope was not granted (consent again with
-m365creds setup --profile PROFILE), 3 when the secret is rejected, 6 on network errors.`,
-		Example: `  m365creds verify work`,
-		RunE:    a.run("verify", func(pos []string) error { return a.runVerify(o, pos) }),
+m365creds setup --profile PROFILE), 3 when the secret is rejected, 6 on network errors,
+1 when a mail server refuses for another reason.`,
+		Example: `  m365creds verify work
+  m365creds verify work --imap --smtp
+  m365creds verify robot --imap --user shared@contoso.com`,
+		RunE: a.run("verify", func(pos []string) error {
+			if mail.wanted() {
+				return a.runMailVerify(o.store, mail, pos)
+			}
+			return a.runVerify(o, pos)
+		}),
 	}
 	storeFlag(c.Flags(), &o.store)
+	mail.flags(c.Flags())
 	a.completeProfiles(c)
 	return c
 }

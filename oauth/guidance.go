@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/m365creds/m365creds/internal/sanitize"
 )
 
 // Step names the wizard step a user should go back to.
@@ -246,6 +248,10 @@ func Explain(err error, app App) Guidance {
 	var ee *EntraError
 	if errors.As(err, &ee) {
 		return explainEntra(ee, app, "")
+	}
+	var me *MailError
+	if errors.As(err, &me) {
+		return explainMail(me, app)
 	}
 	var ne *NetworkError
 	var re *ResponseError
@@ -511,4 +517,58 @@ func explainRegistration(ge *GraphError) (Guidance, bool) {
 			Step:    StepRegister}, true
 	}
 	return Guidance{}, false
+}
+
+// explainMail turns an IMAP or SMTP refusal into the setting to change. The PowerShell is
+// Exchange Online's: Set-CASMailbox and Set-TransportConfig for SMTP AUTH
+// (learn.microsoft.com/exchange/clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission),
+// New-ServicePrincipal and Add-MailboxPermission for app-only access (microsoft-identity.md
+// §11, `exo-oauth`).
+func explainMail(e *MailError, app App) Guidance {
+	user := sanitize.Line(e.User, maxUserFieldLen)
+	if user == "" {
+		user = "USER"
+	}
+	g := Guidance{Raw: e.Reply}
+	switch e.Reason {
+	case MailSMTPDisabledTenant:
+		g.Title = "SMTP AUTH is off for the organisation"
+		g.Meaning = "Authenticated SMTP submission is turned off for the whole tenant (the default for tenants created since 2020); the token itself was not the problem."
+		g.Action = "An Exchange administrator turns it on for this mailbox only with Set-CASMailbox -Identity " + user +
+			" -SmtpClientAuthenticationDisabled $false, or for everyone with Set-TransportConfig -SmtpClientAuthenticationDisabled $false (Exchange Online PowerShell). Changes can take an hour to apply."
+	case MailSMTPDisabledMailbox:
+		g.Title = "SMTP AUTH is off for this mailbox"
+		g.Meaning = "Authenticated SMTP submission is turned off for " + user + "."
+		g.Action = "An Exchange administrator runs Set-CASMailbox -Identity " + user +
+			" -SmtpClientAuthenticationDisabled $false (or ticks Authenticated SMTP under the user's Mail > Manage email apps in the Microsoft 365 admin center)."
+	case MailBasicAuth:
+		g.Title = "Basic authentication refused"
+		g.Meaning = "The server treated the sign-in as a password (Basic authentication), which Exchange Online no longer accepts for mail clients."
+		g.Action = "Sign in with XOAUTH2 and an OAuth token instead of a password: configure the mail program (or the relay in between) for OAuth2/XOAUTH2 and give it a token from m365creds token. Check that --mail-host is Exchange Online's own server."
+	case MailNotConnected:
+		g.Title = "Signed in, but the mailbox cannot be opened"
+		g.Meaning = "Exchange Online accepted the token but will not connect it to " + user + "'s mailbox."
+		g.Action = "Check that " + user + " has an Exchange Online licence and IMAP turned on (Set-CASMailbox -Identity " + user +
+			" -ImapEnabled $true), and that the token's account may open it (Full Access for a shared mailbox). For an app-only profile, register the app in Exchange and grant it the mailbox: New-ServicePrincipal -AppId " +
+			orDefault(app.ClientID, "CLIENT_ID") + " -ObjectId OBJECT_ID (the Enterprise application's Object ID), then Add-MailboxPermission -Identity " + user + " -User SERVICE_PRINCIPAL_ID -AccessRights FullAccess."
+	case MailRefused:
+		g.Title = "Mail server refused the token"
+		g.Meaning = "Exchange Online did not accept the token for " + user + "."
+		g.Action = "The user must be the account that signed in (or a mailbox it may use), and the token must carry the Outlook scope (IMAP.AccessAsUser.All or SMTP.Send of https://outlook.office.com in the Global cloud, not a Microsoft Graph scope). Add the permission under API permissions, consent again (m365creds setup --profile PROFILE), and check the account with m365creds verify PROFILE."
+		g.Step = StepPermissions
+		g.PortalLink = linkFor(linkPerms, app)
+	case MailNoXOAUTH2:
+		g.Title = "No XOAUTH2 on this server"
+		g.Meaning = "The server does not offer OAuth sign-in (XOAUTH2)."
+		g.Action = "Point --mail-host at Exchange Online (outlook.office365.com:993 for IMAP, smtp.office365.com:587 for SMTP in the Global cloud)."
+	case MailNetwork:
+		g.Title = "Mail server unreachable"
+		g.Meaning = sanitize.Line(e.Error(), maxDescriptionLen) + "."
+		g.Action = "Check that this network lets connections out on the mail port (993 for IMAP, 587 for SMTP; many networks block them) and that the host is right. Mail protocols do not use HTTPS_PROXY."
+	default:
+		g.Title = "Unexpected answer from the mail server"
+		g.Meaning = sanitize.Line(e.Error(), maxDescriptionLen) + "."
+		g.Action = "Try again; if it persists, check --mail-host and the mailbox's settings in the Exchange admin center."
+	}
+	return g
 }

@@ -82,7 +82,7 @@ func (d Draft) RequestScopes() []string {
 	var out []string
 	for _, s := range d.Scopes {
 		if p, ok := assets.PermissionByScope(s); ok {
-			out = append(out, p.FullScope())
+			out = append(out, p.FullScopeIn(string(d.Cloud)))
 		} else {
 			out = append(out, s)
 		}

@@ -359,6 +359,10 @@ type TokenInfo struct {
 	Scopes, Roles     []string
 	Expiry            time.Time
 	AppOnly           bool
+	// Resource is the API the token is for (its audience), such as https://graph.microsoft.com
+	// or https://outlook.office.com: Entra issues each access token for one resource
+	// (microsoft-identity.md §11).
+	Resource string
 }
 
 // AccessToken looks up an access token the simulator issued.
@@ -370,7 +374,8 @@ func (s *Sim) AccessToken(token string) (TokenInfo, bool) {
 		return TokenInfo{}, false
 	}
 	return TokenInfo{ClientID: g.clientID, UserUPN: g.user.UPN, Scopes: append([]string(nil), g.scopes...),
-		Roles: append([]string(nil), g.roles...), Expiry: g.expiry, AppOnly: g.appOnly}, true
+		Roles: append([]string(nil), g.roles...), Expiry: g.expiry, AppOnly: g.appOnly,
+		Resource: g.resource()}, true
 }
 
 // wrap counts the request, records secrets and Origin headers, and applies faults.

@@ -35,6 +35,20 @@ type accessGrant struct {
 	expiry   time.Time
 	appOnly  bool
 	tenantID string // the directory the token was issued in, "" for none (personal accounts)
+	audience string // the resource of an app-only token's /.default scope
+}
+
+// resource is the API the token was issued for: a delegated token's scopes all belong to one.
+func (g *accessGrant) resource() string {
+	if g.audience != "" {
+		return g.audience
+	}
+	for _, sc := range g.scopes {
+		if !oidc[strings.ToLower(sc)] {
+			return resourceOf(sc)
+		}
+	}
+	return resourceOf("")
 }
 
 type deviceGrant struct {
@@ -280,7 +294,8 @@ func (s *Sim) clientCredentials(w http.ResponseWriter, r *http.Request, a *App, 
 	}
 	at := randomToken("sim-at.", 32)
 	s.access[at] = &accessGrant{clientID: a.ClientID, roles: append([]string(nil), a.ApplicationPermissions...),
-		expiry: time.Now().Add(s.atLifetime), appOnly: true, tenantID: t.ID}
+		expiry: time.Now().Add(s.atLifetime), appOnly: true, tenantID: t.ID,
+		audience: strings.ToLower(strings.TrimSuffix(strings.Fields(scope)[0], "/.default"))}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_type":     "Bearer",
 		"expires_in":     int(s.atLifetime / time.Second),
