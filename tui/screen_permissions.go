@@ -306,13 +306,24 @@ func (s *permissionsScreen) viewPortal(c *shared) string {
 	st := c.st
 	var b strings.Builder
 	b.WriteString("Now add the same permissions to the app in the portal:\n")
-	b.WriteString(st.Value.Render("API permissions › + Add a permission › Microsoft Graph › Delegated permissions") + "\n")
+	b.WriteString(st.Value.Render(para(c, "API permissions › + Add a permission › Microsoft Graph › Delegated permissions")) + "\n")
 	b.WriteString("then tick these and press Add permissions (c copies the list):\n\n")
 	for _, line := range strings.Split(c.wiz.Draft.PortalScopeList(), "\n") {
 		b.WriteString("  " + st.Value.Render(line) + "\n")
 	}
-	b.WriteString("\n" + st.Muted.Render("Page: ") + st.Link.Render(portalLinks(c).APIPermissions) + "\n")
+	b.WriteString("\n" + linkLine(c, st.Muted.Render("Page: "), portalLinks(c).APIPermissions) + "\n")
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// textFocus: letters type into the filter while the table is shown.
+func (s *permissionsScreen) textFocus() bool { return !s.portal }
+
+// links is the API permissions page, shown once the table is done.
+func (s *permissionsScreen) links(c *shared) []namedLink {
+	if !s.portal {
+		return nil
+	}
+	return []namedLink{{"the API permissions link", portalLinks(c).APIPermissions}}
 }
 
 func (s *permissionsScreen) bindings(c *shared) []key.Binding {
