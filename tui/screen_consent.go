@@ -508,7 +508,7 @@ func (s *consentScreen) view(c *shared) string {
 	}
 	if s.state != csDone && s.state != csFailed {
 		for _, n := range s.notes {
-			line(st.Warn.Render(ansi.Wordwrap("! "+n, width, " ")))
+			line(st.Warn.Render(ansi.Wrap("! "+n, width, " ")))
 		}
 	}
 	_ = d
@@ -596,11 +596,11 @@ func (s *consentScreen) viewFailed(c *shared, line func(string), width int) {
 	}
 	line(st.Error.Render("✗ " + title))
 	line("")
-	line(ansi.Wordwrap(g.Meaning, width, " "))
+	line(ansi.Wrap(g.Meaning, width, " "))
 	action, urls := splitURLs(g.Action, width/2)
 	if action != "" {
 		line("")
-		text := ansi.Wordwrap("What to do: "+action, width, " ")
+		text := ansi.Wrap("What to do: "+action, width, " ")
 		line(st.Title.Render("What to do:") + strings.TrimPrefix(text, "What to do:"))
 	}
 	for _, u := range urls {
@@ -611,7 +611,7 @@ func (s *consentScreen) viewFailed(c *shared, line func(string), width int) {
 	}
 	if g.Raw != "" {
 		line("")
-		line(st.Muted.Render(ansi.Wordwrap("Microsoft said: "+g.Raw, width, " ")))
+		line(st.Muted.Render(ansi.Wrap("Microsoft said: "+g.Raw, width, " ")))
 	}
 	line("")
 	target := c.wiz.BackTarget(g.Step)
@@ -633,7 +633,7 @@ func (s *consentScreen) viewPick(c *shared, line func(string), width int) {
 		line(st.Title.Render("› ") + s.paste.View())
 		return
 	}
-	line("Which error did Microsoft show on its sign-in page? (p pastes its text instead)")
+	line(para(c, "Which error did Microsoft show on its sign-in page? (p pastes its text instead)"))
 	line("")
 	rows := max(c.bodyRows-4, 3)
 	start := max(0, min(s.pick-rows/2, len(s.pickList)-rows))

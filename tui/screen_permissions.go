@@ -80,7 +80,17 @@ func adminMark(c assets.UserConsent) string {
 
 // tableRows is how many table rows fit, given the warnings shown under the table.
 func (s *permissionsScreen) tableRows(c *shared) int {
-	return max(c.bodyRows-permChrome-len(c.wiz.Draft.ScopeWarnings()), 3)
+	return max(c.bodyRows-permChrome-len(warningLines(c)), 3)
+}
+
+// warningLines are the warnings under the table, wrapped to the screen: they say what breaks
+// (no refresh token without offline_access), so they are never cut.
+func warningLines(c *shared) []string {
+	var out []string
+	for _, w := range c.wiz.Draft.ScopeWarnings() {
+		out = append(out, strings.Split(para(c, "! "+w), "\n")...)
+	}
+	return out
 }
 
 func (s *permissionsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
@@ -200,7 +210,6 @@ func (s *permissionsScreen) view(c *shared) string {
 	st := c.st
 	width := max(c.width-2, 40)
 	rows := s.visibleRows(c)
-	warnings := c.wiz.Draft.ScopeWarnings()
 	var b strings.Builder
 	filter := s.filter
 	if filter == "" {
@@ -224,7 +233,7 @@ func (s *permissionsScreen) view(c *shared) string {
 	}
 	b.WriteString(st.Muted.Render(header+cell("ADMIN", colAdmin)+"PERSONAL") + "\n")
 
-	page := max(c.bodyRows-permChrome-len(warnings), 3)
+	page := s.tableRows(c)
 	s.scroll(page)
 	if len(rows) == 0 {
 		b.WriteString(st.Warn.Render("No permission matches \""+s.filter+"\". Backspace or esc clears the filter.") + "\n")
@@ -273,8 +282,8 @@ func (s *permissionsScreen) view(c *shared) string {
 		b.WriteString(st.Hint.Render(ansi.Truncate(detail, width, "…")) + "\n")
 	}
 	b.WriteString(st.Muted.Render(ansi.Truncate(adminLegend, width, "…")) + "\n")
-	for _, w := range warnings {
-		b.WriteString(st.Warn.Render(ansi.Truncate("! "+w, width, "…")) + "\n")
+	for _, w := range warningLines(c) {
+		b.WriteString(st.Warn.Render(w) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -205,6 +206,31 @@ func viewCases() []viewCase {
 			return Options{Draft: readyDraft(), Mode: steps.ModeReconsent, NoBrowser: true, Engine: &creds.Service{Store: store},
 				Demo: &Demo{SimulateBrowser: browser(), NoKeychain: &keyring.UnavailableError{Reason: "there is no D-Bus session"}}}
 		}, drive: toSaved},
+		{name: "secret-rotate", opts: func(*testing.T) Options {
+			d := readyDraft()
+			d.ClientSecret, d.SecretExpires = "", zeroTime
+			return Options{Draft: d, Mode: steps.ModeRotate}
+		}, drive: func(h *harness) { h.waitFor("Add a new client secret") }},
+		{name: "consent-done", opts: atConsent(readyDraft, nil, Options{NoBrowser: true, Demo: &Demo{SimulateBrowser: browser()}}),
+			drive: func(h *harness) { toConsent(h); h.waitFor("Waiting…"); h.send("s"); h.waitFor("Press enter to save") }},
+		{name: "save-failed", opts: func(t *testing.T) Options {
+			sim(t, nil)
+			store := fileStore(t, fixedDir(t, "m365creds-tui-views-broken"))
+			return Options{Draft: readyDraft(), Mode: steps.ModeReconsent, NoBrowser: true, Engine: &creds.Service{Store: store}, Demo: &Demo{SimulateBrowser: browser()}}
+		}, drive: func(h *harness) {
+			toConsent(h)
+			h.waitFor("Waiting…")
+			h.send("s")
+			h.waitFor("Press enter to save")
+			// The store breaks after the probe: its secrets file becomes a directory.
+			secrets := filepath.Join("/tmp", "m365creds-tui-views-broken", "secrets-m365creds-test-tui.json")
+			_ = os.Remove(secrets)
+			if err := os.Mkdir(secrets, 0o700); err != nil {
+				h.t.Fatal(err)
+			}
+			h.send("enter")
+			h.waitFor("Saving failed")
+		}},
 		{name: "home", opts: func(*testing.T) Options { return Options{Profiles: homeProfiles(), Draft: steps.NewDraft()} },
 			drive: func(h *harness) { h.waitFor("Your profiles") }},
 		{name: "device-code", opts: func(t *testing.T) Options {
