@@ -73,6 +73,12 @@ func (m Model) scrollKey(km tea.KeyPressMsg, offset *int, arrows bool) bool {
 	return true
 }
 
+// isActionLine reports whether a screen's last line says what to press next ("Press enter to
+// go back …"): that line stays on screen while the rest scrolls.
+func isActionLine(l string) bool {
+	return strings.HasPrefix(strings.TrimSpace(ansi.Strip(l)), "Press ")
+}
+
 // scrollLines fits lines into rows. A taller text shows a window of it starting at *offset,
 // then a line saying what is hidden; with pinLast the text's last line (a screen's action
 // line, "Press enter to …") stays visible under it.
@@ -85,7 +91,7 @@ func scrollLines(st Styles, lines []string, rows int, offset *int, pinLast bool)
 		return lines
 	}
 	pinned := 0
-	if pinLast {
+	if pinLast && isActionLine(lines[len(lines)-1]) {
 		pinned = 1
 	}
 	window := max(rows-1-pinned, 1)
@@ -104,7 +110,7 @@ func scrollLines(st Styles, lines []string, rows int, offset *int, pinLast bool)
 		keys = "↑/↓ scroll"
 	}
 	out = append(out, st.Muted.Render("── "+strings.Join(where, " · ")+" ("+keys+") ──"))
-	if pinLast {
+	if pinned == 1 {
 		out = append(out, lines[len(lines)-1])
 	}
 	return out[:min(len(out), max(rows, 0))]

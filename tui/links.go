@@ -55,6 +55,16 @@ func linkLine(c *shared, label, url string) string {
 	return strings.TrimRight(label, " ") + "\n" + urlBlock(c, url)
 }
 
+// pageLine is "Page: <url>" when it fits, else the address alone on full-width lines: an
+// address of a portal page says what it is, and the screen keeps its line.
+func pageLine(c *shared, url string) string {
+	label := c.st.Muted.Render("Page: ")
+	if ansi.StringWidth(label)+ansi.StringWidth(url) <= max(c.width-2, 20) {
+		return label + hyperlink(url, c.st.Link.Render(url))
+	}
+	return urlBlock(c, url)
+}
+
 // urlRE finds addresses inside explanations, so they can be shown whole on their own lines.
 var urlRE = regexp.MustCompile(`https?://[^\s"'<>]+[^\s"'<>.,;:)]`)
 
@@ -140,15 +150,20 @@ func (m Model) copyLinkKey() key.Binding {
 	if tf, ok := m.current().(textFocuser); ok && tf.textFocus() {
 		typing = true
 	}
+	var keys []string
 	for _, b := range []key.Binding{c.keys.Copy, c.keys.CopyAddress} {
-		if b.Keys()[0] == c.keys.Copy.Keys()[0] && typing {
-			continue
+		name := b.Keys()[0]
+		if name == c.keys.Copy.Keys()[0] && typing {
+			continue // c is a letter in a text field
 		}
-		if !bindsKey(binds, tea.KeyPressMsg(keyFor(b.Keys()[0]))) {
-			return relabel(b, "copy link")
+		if !bindsKey(binds, tea.KeyPressMsg(keyFor(name))) {
+			keys = append(keys, name)
 		}
 	}
-	return key.NewBinding(key.WithDisabled())
+	if len(keys) == 0 {
+		return key.NewBinding(key.WithDisabled())
+	}
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(keys[0], "copy link"))
 }
 
 // keyFor is the key press a binding's first key name stands for (only the copy keys).

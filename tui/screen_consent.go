@@ -607,7 +607,7 @@ func (s *consentScreen) viewFailed(c *shared, line func(string), width int) {
 		line(linkLine(c, "", u))
 	}
 	if g.PortalLink != "" {
-		line(linkLine(c, st.Muted.Render("Page: "), g.PortalLink))
+		line(pageLine(c, g.PortalLink))
 	}
 	if g.Raw != "" {
 		line("")

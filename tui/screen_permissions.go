@@ -320,7 +320,7 @@ func (s *permissionsScreen) viewPortal(c *shared) string {
 	for _, line := range strings.Split(c.wiz.Draft.PortalScopeList(), "\n") {
 		b.WriteString("  " + st.Value.Render(line) + "\n")
 	}
-	b.WriteString("\n" + linkLine(c, st.Muted.Render("Page: "), portalLinks(c).APIPermissions) + "\n")
+	b.WriteString("\n" + pageLine(c, portalLinks(c).APIPermissions) + "\n")
 	return strings.TrimRight(b.String(), "\n")
 }
 

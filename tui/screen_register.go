@@ -116,9 +116,11 @@ func (s *registerScreen) view(c *shared) string {
 		}
 	}
 	it := items[min(s.cursor, len(items)-1)]
-	b.WriteString("\n")
+	if it.Link == "" || c.opts.Demo == nil { // the demo's box needs the line at 80x24
+		b.WriteString("\n")
+	}
 	if it.Link != "" {
-		b.WriteString(linkLine(c, st.Muted.Render("Page: "), it.Link) + "\n")
+		b.WriteString(pageLine(c, it.Link) + "\n")
 	}
 	if c.wiz.Draft.Flow.Kind() == oauth.KindWeb {
 		b.WriteString(st.Hint.Render(para(c, "The redirect URI goes under Web (not \"Mobile and desktop\", not SPA). Microsoft ignores the port of localhost addresses when matching.")) + "\n")

@@ -434,3 +434,20 @@ func TestTallErrorScrollsWithItsActionLineShown(t *testing.T) {
 	}
 	h.final()
 }
+
+// TestCtrlYCopiesWhereCDoesToo: ctrl+y copies the link on every screen that has one, also
+// where c would.
+func TestCtrlYCopiesWhereCDoesToo(t *testing.T) {
+	t.Parallel()
+	m := newModel(t, Options{Draft: readyDraft()})
+	for _, k := range []string{"enter", "enter", "enter", "tab"} { // Secret, expiry choice focused
+		press(t, m, k)
+	}
+	for _, k := range []string{"ctrl+y", "c"} {
+		m.s.c.status = ""
+		press(t, m, k)
+		if !strings.Contains(m.s.c.status, "Copied the Certificates & secrets link") {
+			t.Errorf("%s on the expiry choice: status %q", k, m.s.c.status)
+		}
+	}
+}
