@@ -383,6 +383,9 @@ func (m Model) View() tea.View {
 		footer = append(footer, st.Warn.Render(wrapText(c.status, width)))
 	}
 	global := []key.Binding{c.keys.Help, c.keys.Quit}
+	if !s.onHome && m.current().typing() { // '?' is text here: say which key opens the help
+		global[0] = key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "help"))
+	}
 	if copyLink := m.copyLinkKey(); copyLink.Enabled() {
 		binds = append(binds, copyLink)
 	}

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -146,6 +147,18 @@ func viewCases() []viewCase {
 		{name: "permissions-portal", opts: plainOpts(readyDraft), drive: walkTo("Now add the same permissions", "enter", "enter", "enter", "enter", "enter")},
 		{name: "consent-waiting", opts: atConsent(readyDraft, nil, Options{NoBrowser: true}),
 			drive: func(h *harness) { toConsent(h); h.waitFor("Waiting…") }, fix: fixSignIn},
+		{name: "consent-no-browser", opts: func(t *testing.T) Options {
+			sim(t, nil)
+			open := func(string) error { return errors.New("no display: $DISPLAY is not set") }
+			return Options{Draft: readyDraft(), Mode: steps.ModeReconsent, Engine: &creds.Service{OpenBrowser: open}}
+		}, drive: func(h *harness) {
+			toConsent(h)
+			screen := h.waitFor("Could not open a browser")
+			// The note points up, at the address, which is above it.
+			if strings.Index(screen, "open the address above yourself") < strings.Index(screen, "https://") {
+				h.t.Fatalf("the note is not under the address:\n%s", screen)
+			}
+		}, fix: fixSignIn},
 		{name: "consent-paste", opts: atConsent(func() steps.Draft { d := readyDraft(); d.Flow = oauth.FlowPaste; return d }, nil, Options{NoBrowser: true}),
 			drive: func(h *harness) { toConsent(h); h.waitFor("paste it here") }, fix: fixSignIn},
 		{name: "consent-device-intro", opts: atConsent(deviceDraft, func(a *simulator.App) { a.PublicClient = true }, Options{}),
