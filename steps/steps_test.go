@@ -247,6 +247,42 @@ func TestAccountValidation(t *testing.T) {
 	}
 }
 
+// TestTenantAskedOnce: a tenant ID typed on the Account step fills in the IDs step's
+// Directory ID, and a different one there is refused rather than silently ignored.
+func TestTenantAskedOnce(t *testing.T) {
+	t.Parallel()
+	d := NewDraft()
+	d.Tenant = " " + testTenantID + " "
+	w := New(ModeNew, d)
+	if err := w.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if w.Draft.TenantID != testTenantID {
+		t.Fatalf("TenantID = %q after the Account step named %s", w.Draft.TenantID, testTenantID)
+	}
+	if err := w.Next(); err != nil { // Register
+		t.Fatal(err)
+	}
+	w.Draft.ClientID = testClientID
+	if err := w.Next(); err != nil || w.Current() != Secret {
+		t.Fatalf("the IDs step with the pre-filled tenant: %v at %s", err, w.Current())
+	}
+	w.Back()
+	w.Draft.TenantID = "11111111-2222-4333-8444-555555555555"
+	var fe *FieldError
+	if err := w.Next(); !errors.As(err, &fe) || fe.Field != "tenant-id" {
+		t.Fatalf("a Directory ID other than step 1's tenant: %v", err)
+	}
+
+	// A domain names the tenant too, but is no ID: the IDs step asks, and may stay empty.
+	d = NewDraft()
+	d.Tenant = "contoso.onmicrosoft.com"
+	w = New(ModeNew, d)
+	if err := w.Next(); err != nil || w.Draft.TenantID != "" {
+		t.Fatalf("domain tenant: %v, TenantID %q", err, w.Draft.TenantID)
+	}
+}
+
 func TestIDsValidation(t *testing.T) {
 	tests := []struct {
 		name      string

@@ -73,6 +73,10 @@ func validateAccount(d *Draft) error {
 		return fieldErr(Account, "tenant", "%s", err)
 	}
 	d.Tenant = tenant
+	if id, err := CheckGUID(tenant); err == nil {
+		// The Directory ID is already known: the IDs step shows it filled in, not asks again.
+		d.TenantID = id
+	}
 	switch {
 	case d.Audience == oauth.PersonalOnly && tenant != "" && tenant != "consumers":
 		return fieldErr(Account, "tenant", "Apps for personal accounts only sign in through \"consumers\": leave the tenant empty.")
@@ -95,6 +99,9 @@ func validateIDs(d *Draft) error {
 		return fieldErr(IDs, "tenant-id", "%s", err)
 	}
 	d.TenantID = tid
+	if given, err := CheckGUID(d.Tenant); err == nil && tid != "" && tid != given {
+		return fieldErr(IDs, "tenant-id", "This is not the tenant ID given on step 1 (%s): correct one of them; sign-in goes to the one on step 1.", given)
+	}
 	if tid != "" && tid == id {
 		return fieldErr(IDs, "tenant-id", "Both fields hold the same value: the client ID and the tenant ID are different GUIDs on the Overview page.")
 	}
@@ -112,7 +119,7 @@ func validateSecret(d *Draft) error {
 	}
 	d.ClientSecret = check.Value
 	if d.SecretExpires.IsZero() {
-		return fieldErr(Secret, "expiry", "Enter when the secret expires (6m, 12m, 18m, 24m or a date like 2027-05-01), as chosen in the portal.")
+		return fieldErr(Secret, "expiry", "Enter when the secret expires (180d, 365d, 545d, 730d or a date like 2027-05-01), as chosen in the portal.")
 	}
 	return nil
 }
@@ -261,30 +268,52 @@ func CheckSecret(raw string) SecretCheck {
 	return c
 }
 
-// ExpiryChoices are the lifetimes the portal offers, in months.
-var ExpiryChoices = []string{"3m", "6m", "12m", "18m", "24m"}
+// ExpiryChoices are the lifetimes the portal's "Expires" list offers when a client secret is
+// added: 90, 180 (the recommended one), 365, 545 and 730 days, then "Custom" (a date).
+var ExpiryChoices = []string{"90d", "180d", "365d", "545d", "730d"}
 
-// ParseExpiry reads when a secret expires: a lifetime from now ("6m", "12m", "90d") or a date
-// ("2027-05-01"). Microsoft caps a secret's life at 24 months.
+// monthDays is how many days each month-named lifetime means. The portal counts lifetimes in
+// days and labels them in months ("180 days (6 months)"), so "6m" is 180 days, not the six
+// calendar months to the same date, which would be a day or two later than the portal's.
+var monthDays = map[int]int{3: 90, 6: 180, 12: 365, 18: 545, 24: 730}
+
+// maxLifetimeDays is the portal's longest lifetime, "730 days (24 months)".
+const maxLifetimeDays = 730
+
+// lifetimeDays is the number of days a lifetime of n units stands for. Months the portal does
+// not list count a twelfth of a year each, rounded down; a year is 365 days.
+func lifetimeDays(n int, unit byte) int {
+	switch unit {
+	case 'm':
+		if d, ok := monthDays[n]; ok {
+			return d
+		}
+		return n * 365 / 12
+	case 'y':
+		return n * 365
+	}
+	return n
+}
+
+// ParseExpiry reads when a secret expires: a lifetime from now in days as the portal counts
+// them ("180d"; "6m" is the same 180 days, "12m" 365, "18m" 545, "24m" 730; "1y" 365) or a
+// date ("2027-05-01"). Microsoft caps a secret's life at 24 months.
 func ParseExpiry(s string, now time.Time) (time.Time, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" {
-		return time.Time{}, errors.New("empty: use 6m, 12m, 18m, 24m or a date like 2027-05-01")
+		return time.Time{}, errors.New("empty: use 180d, 365d, 545d, 730d (or 6m, 12m, 18m, 24m) or a date like 2027-05-01")
 	}
 	var t time.Time
 	if n, unit, ok := splitLifetime(s); ok {
-		switch unit {
-		case 'm':
-			t = now.AddDate(0, n, 0)
-		case 'd':
-			t = now.AddDate(0, 0, n)
-		case 'y':
-			t = now.AddDate(n, 0, 0)
+		days := lifetimeDays(n, unit)
+		if days > maxLifetimeDays {
+			return time.Time{}, fmt.Errorf("%s is %d days, more than the %d days (24 months) Microsoft allows", s, days, maxLifetimeDays)
 		}
+		t = now.AddDate(0, 0, days)
 	} else {
 		date, err := time.ParseInLocation("2006-01-02", s, now.Location())
 		if err != nil {
-			return time.Time{}, fmt.Errorf("%q is neither a lifetime (6m, 12m, 18m, 24m, 90d) nor a date (2027-05-01)", truncate(s, 30))
+			return time.Time{}, fmt.Errorf("%q is neither a lifetime (90d, 180d, 365d, 545d, 730d, or 6m, 12m, 18m, 24m) nor a date (2027-05-01)", truncate(s, 30))
 		}
 		t = date
 	}

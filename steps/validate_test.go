@@ -68,8 +68,8 @@ func TestCheckTenant(t *testing.T) {
 func TestParseExpiry(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	good := map[string]time.Time{
-		"6m":         time.Date(2027, 5, 23, 10, 0, 0, 0, time.UTC),
-		"24M":        time.Date(2028, 11, 23, 10, 0, 0, 0, time.UTC),
+		"6m":         now.AddDate(0, 0, 180),
+		"24M":        time.Date(2028, 11, 22, 10, 0, 0, 0, time.UTC), // 730 days, across 29 Feb 2028
 		"90d":        now.AddDate(0, 0, 90),
 		"2027-05-01": time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC),
 	}
@@ -83,6 +83,41 @@ func TestParseExpiry(t *testing.T) {
 		if _, err := ParseExpiry(in, now); err == nil {
 			t.Errorf("ParseExpiry(%q) accepted", in)
 		}
+	}
+}
+
+// TestParseExpiryCountsDaysAsThePortal checks every lifetime the portal lists, by its month
+// name and by its days: the portal counts days, so "6m" is 180 days, not six calendar months.
+func TestParseExpiryCountsDaysAsThePortal(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		in   string
+		days int
+	}{
+		{"3m", 90}, {"90d", 90},
+		{"6m", 180}, {"180d", 180},
+		{"12m", 365}, {"365d", 365}, {"1y", 365},
+		{"18m", 545}, {"545d", 545},
+		{"24m", 730}, {"730d", 730}, {"2y", 730},
+		{"1m", 30}, {"9m", 273},
+	} {
+		got, err := ParseExpiry(tt.in, now)
+		if err != nil {
+			t.Errorf("ParseExpiry(%q): %v", tt.in, err)
+			continue
+		}
+		if d := int(got.Sub(now).Hours() / 24); d != tt.days {
+			t.Errorf("ParseExpiry(%q) is %d days away, want %d", tt.in, d, tt.days)
+		}
+	}
+	for _, choice := range ExpiryChoices {
+		if _, err := ParseExpiry(choice, now); err != nil {
+			t.Errorf("the offered choice %q is refused: %v", choice, err)
+		}
+	}
+	if _, err := ParseExpiry("731d", now); err == nil {
+		t.Error("731d accepted, more than the portal's 730")
 	}
 }
 

@@ -204,5 +204,6 @@ func padRight(s string, n int) string {
 	return s
 }
 
-// para wraps prose to the screen's width.
-func para(c *shared, s string) string { return ansi.Wordwrap(s, max(c.width-2, 30), " ") }
+// para wraps prose to the screen's width. A word longer than the line (a path) is broken
+// rather than cut off with "…".
+func para(c *shared, s string) string { return ansi.Wrap(s, max(c.width-2, 30), " ") }

@@ -35,7 +35,7 @@ func DefaultKeyMap() KeyMap {
 		Toggle:   b("tick", "space"),
 		Copy:     b("copy", "c"),
 		Open:     b("open", "o"),
-		Help:     b("help", "?"),
+		Help:     b("help", "?", "f1"), // f1 also where '?' is text (the secret field)
 		Quit:     b("quit", "ctrl+c"),
 		Reveal:   b("show/hide", "ctrl+r"),
 		Retry:    b("retry", "r"),

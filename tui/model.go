@@ -46,6 +46,7 @@ type shared struct {
 	bodyRows int
 	fieldErr *steps.FieldError // from the last refused Next
 	status   string            // one-line notice ("Copied …")
+	carry    string            // a notice for the screen a navigation leads to
 	ctx      context.Context   // cancelled when the program ends
 	rotated  *creds.Rotated    // set once the consent step has swapped in a new secret
 	// nav is the navigation a screen asked for during this update. The root carries it out
@@ -133,6 +134,12 @@ type state struct {
 	resumeWiz *steps.Wizard
 	// frames, when a test sets it, receives each screen after an update, ANSI removed.
 	frames chan<- string
+
+	// helpScroll and scroll are the first lines shown of the help and of a body taller than
+	// the screen; overflow says the last body drawn was taller.
+	helpScroll, scroll int
+	overflow           bool
+	picker             *linkPicker // the list of links to copy, while it is open
 }
 
 // New builds the wizard for opts.
@@ -237,15 +244,27 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.askQuit()
 		}
 		if s.showHelp {
-			s.showHelp = false
+			if !m.scrollKey(msg, &s.helpScroll, true) {
+				s.showHelp = false
+			}
 			return m, nil
 		}
+		if s.picker != nil {
+			s.c.status = ""
+			return m, m.pickerKey(msg)
+		}
 		typing := !s.onHome && m.current().typing()
-		if key.Matches(msg, s.c.keys.Help) && !typing {
-			s.showHelp = true
+		if key.Matches(msg, s.c.keys.Help) && (!typing || msg.String() == "f1") {
+			s.showHelp, s.helpScroll = true, 0
 			return m, nil
 		}
 		s.c.status = ""
+		if b := m.copyLinkKey(); b.Enabled() && key.Matches(msg, b) {
+			return m, m.copyLink()
+		}
+		if s.overflow && !s.onHome && !bindsKey(m.current().bindings(&s.c), msg) && m.scrollKey(msg, &s.scroll, false) {
+			return m, nil
+		}
 		if !key.Matches(msg, s.c.keys.Next) {
 			s.c.fieldErr = nil // the user is changing something: the old complaint may no longer hold
 		}
@@ -317,7 +336,7 @@ func (m Model) move(err error) tea.Cmd {
 	s := m.s
 	var fe *steps.FieldError
 	if errors.As(err, &fe) {
-		s.c.fieldErr = fe
+		s.c.fieldErr, s.c.carry = fe, ""
 		if r, ok := m.current().(interface {
 			refused(*steps.FieldError) tea.Cmd
 		}); ok {
@@ -326,11 +345,12 @@ func (m Model) move(err error) tea.Cmd {
 		return nil
 	}
 	if err != nil {
-		s.c.status = err.Error()
+		s.c.status, s.c.carry = err.Error(), ""
 		return nil
 	}
 	s.c.fieldErr = nil
-	s.c.status = ""
+	s.c.status, s.c.carry = s.c.carry, ""
+	s.scroll, s.picker = 0, nil
 	keep := s.keepDraft()
 	if s.c.wiz.Current() == steps.Done {
 		s.result.Saved = s.screens[steps.Save].(*saveScreen).saved
@@ -400,28 +420,47 @@ func (m Model) View() tea.View {
 		footer = append(footer, st.Warn.Render(wrapText(c.status, width)))
 	}
 	global := []key.Binding{c.keys.Help, c.keys.Quit}
+	if !s.onHome && m.current().typing() { // '?' is text here: say which key opens the help
+		global[0] = key.NewBinding(key.WithKeys("f1"), key.WithHelp("f1", "help"))
+	}
 	if s.asking || s.resume != nil {
 		global = global[1:] // a question answers only its own keys
 	}
-	if s.showHelp {
-		body = st.Title.Render("Keys") + st.Muted.Render("  (any key closes this)") + "\n\n" +
-			s.help.FullHelpView(chunk(uniqueBindings(append(append(binds, m.navBindings()...), global...)), 5))
+	if copyLink := m.copyLinkKey(); copyLink.Enabled() && !s.asking && s.resume == nil {
+		binds = append(binds, copyLink)
+	}
+	switch {
+	case s.showHelp:
+		body, cur = m.helpView(width, append(append(binds, m.navBindings()...), global...)), nil
+	case s.picker != nil:
+		body, cur = m.pickerView(), nil
 	}
 	footer = append(footer, m.shortHelp(binds, global, width))
 
 	rows := c.height - len(top) - lineCount(footer)
 	bodyLines := strings.Split(body, "\n")
-	if len(bodyLines) > rows {
-		bodyLines = bodyLines[:max(rows, 0)]
+	if s.showHelp {
+		bodyLines = scrollLines(st, bodyLines, rows, &s.helpScroll, false)
+	} else {
+		s.overflow = len(bodyLines) > rows
+		bodyLines = scrollLines(st, bodyLines, rows, &s.scroll, true)
+		if cur != nil && s.overflow {
+			cur.Y -= s.scroll
+			if cur.Y >= rows-2 { // under the scroll indicator or the pinned last line
+				cur = nil
+			}
+		}
 	}
-	for len(bodyLines) < rows {
-		bodyLines = append(bodyLines, "")
-	}
-	all := append(append(top, bodyLines...), footer...)
+	// One entry per terminal line: a wrapped status would otherwise be cut as one line.
+	all := strings.Split(strings.Join(append(append(top, bodyLines...), footer...), "\n"), "\n")
 	for i, l := range all {
-		all[i] = ansi.Truncate(l, width, "…")
+		if strings.Contains(l, fullWidth) { // a piece of an address: first to last column
+			all[i] = ansi.Truncate(strings.ReplaceAll(l, fullWidth, ""), c.width, "")
+			continue
+		}
+		all[i] = " " + ansi.Truncate(l, width, "…") // the one-column margin
 	}
-	v := tea.NewView(st.App.Render(strings.Join(all, "\n")))
+	v := tea.NewView(strings.Join(all, "\n"))
 	v.AltScreen = true
 	v.WindowTitle = windowTitle
 	if cur != nil && cur.Y >= 0 && cur.Y < rows {
@@ -548,6 +587,9 @@ func stepTitle(c *shared, id steps.ID) string {
 		}
 	case steps.Save:
 		t = "Save to the keychain"
+		if e := c.opts.Engine; e != nil && e.Store != nil && e.Store.InMemory() {
+			t = "Save (in memory only: no keychain here)"
+		}
 	case steps.Done:
 		t = "Done"
 	}

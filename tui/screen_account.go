@@ -12,9 +12,17 @@ import (
 
 var (
 	audiences = []oauth.Audience{oauth.SingleTenant, oauth.MultiTenant, oauth.MultiTenantAndPersonal, oauth.PersonalOnly}
-	clouds    = []oauth.Cloud{oauth.Global, oauth.USGov, oauth.China}
+	clouds    = []oauth.Cloud{oauth.Global, oauth.USGov, oauth.USGovDoD, oauth.China}
 	kinds     = []oauth.Flow{oauth.FlowBrowser, oauth.FlowDevice, oauth.FlowApp}
 )
+
+// cloudLabels are short enough for the picker at 80 columns; the line under it says more.
+var cloudLabels = map[oauth.Cloud]string{
+	oauth.Global:   "Global",
+	oauth.USGov:    "US Government GCC High",
+	oauth.USGovDoD: "US Government DoD",
+	oauth.China:    "China (21Vianet)",
+}
 
 var audienceLabels = []string{"This organisation only", "Any organisation", "Any organisation and personal accounts", "Personal Microsoft accounts only"}
 
@@ -34,9 +42,9 @@ type accountScreen struct{ form form }
 
 func newAccountScreen(c *shared) *accountScreen {
 	d := c.wiz.Draft
-	profile := newInput("default", 30)
+	profile := newInput("e.g. contoso", 30)
 	profile.SetValue(d.Profile)
-	tenant := newInput("empty, a Directory (tenant) ID, or contoso.onmicrosoft.com", 58)
+	tenant := newInput("e.g. contoso.onmicrosoft.com, or empty", 50)
 	tenant.SetValue(d.Tenant)
 	s := &accountScreen{form: form{fields: []*field{
 		{name: "profile", label: "Profile name", input: profile, hint: "Letters, digits, '-', '_' or '.'. Scripts ask for tokens by this name."},
@@ -45,9 +53,10 @@ func newAccountScreen(c *shared) *accountScreen {
 			explain: func(i int) string {
 				return audiences[i].Explain() + " Portal: \"" + audiences[i].PortalOption() + "\"."
 			}},
-		{name: "tenant", label: "Tenant", input: tenant, hint: "Leave empty to derive it; single-tenant apps need the ID or domain (next steps ask)."},
-		{name: "cloud", label: "Cloud", options: mapStrings(clouds, func(c oauth.Cloud) string { return c.Label() }),
-			choice: max(0, slices.Index(clouds, d.Cloud))},
+		{name: "tenant", label: "Tenant", input: tenant, hint: "Optional: a domain or the Directory (tenant) ID. If empty, step 3 asks for the Directory ID, which single-tenant apps need."},
+		{name: "cloud", label: "Cloud", options: mapStrings(clouds, func(c oauth.Cloud) string { return cloudLabels[c] }),
+			choice:  max(0, slices.Index(clouds, d.Cloud)),
+			explain: func(i int) string { return clouds[i].Label() }},
 		{name: "flow", label: "Credential", options: kindLabels, choice: kindIndex(d.Flow),
 			explain: func(i int) string { return kindExplain[i] }},
 	}}}

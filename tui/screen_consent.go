@@ -461,7 +461,7 @@ func (s *consentScreen) view(c *shared) string {
 		default:
 			line(spin + "Sign in and accept the permissions in the browser. Waiting… " + st.Muted.Render(countdown))
 		}
-		line(st.Link.Render(wrapURL(s.signIn.URL, width)))
+		line(urlBlock(c, s.signIn.URL))
 		line("")
 		if s.state == csPaste {
 			line(para(c, "The browser then ends on a page that cannot load (\"can't connect\"): that is expected. Copy the whole address from its address bar, paste it here and press enter."))
@@ -482,18 +482,19 @@ func (s *consentScreen) view(c *shared) string {
 		}
 	case csDeviceIntro:
 		line("Device code sign-in needs one portal setting first:")
-		line(st.Value.Render("Authentication › Advanced settings › Allow public client flows: Yes") + " (then Save).")
-		line(st.Link.Render(portalLinks(c).Authentication))
+		line(st.Value.Render(para(c, "Authentication › Advanced settings › Allow public client flows: Yes (then Save).")))
+		line(linkLine(c, "", portalLinks(c).Authentication))
 		line("")
 		line("The credential is then a public client: it never uses the client secret.")
 		line("Press enter to get a code.")
 	case csDevice:
-		line("On any device, open " + st.Link.Render(s.dc.VerificationURI) + " and enter the code")
+		line(linkLine(c, "On any device, open ", s.dc.VerificationURI))
+		line("and enter the code:")
 		line("")
 		line("    " + st.Value.Render(s.dc.UserCode))
 		line("")
 		line(spin + "Waiting for you to finish signing in… " + st.Muted.Render(countdown))
-		line(st.Muted.Render("c copies the code, o opens the page."))
+		line(st.Muted.Render("c copies the code, ctrl+y the address, o opens the page."))
 	case csWorking:
 		line(spin + s.working)
 	case csVerify:
@@ -507,7 +508,7 @@ func (s *consentScreen) view(c *shared) string {
 	}
 	if s.state != csDone && s.state != csFailed {
 		for _, n := range s.notes {
-			line(st.Warn.Render(ansi.Wordwrap("! "+n, width, " ")))
+			line(st.Warn.Render(ansi.Wrap("! "+n, width, " ")))
 		}
 	}
 	_ = d
@@ -535,7 +536,7 @@ func keychainGuidance(err error) oauth.Guidance {
 	if errors.As(err, &ue) {
 		g.Meaning = "The keychain is unavailable: " + ue.Reason + "."
 		if ue.Hint != "" {
-			g.Action = ue.Hint + " Nothing has been sent to Microsoft yet; press r to try again."
+			g.Action = sentence(ue.Hint) + " Nothing has been sent to Microsoft yet; press r to try again."
 		}
 	}
 	return g
@@ -549,9 +550,9 @@ func (s *consentScreen) viewDone(c *shared, line func(string)) {
 		line(st.OK.Render("✓ The new secret works.") + " Microsoft accepted it, and it is saved.")
 		line(para(c, "Scripts using this profile pick it up at once; the old secret keeps working until you delete it."))
 	case d.Flow == oauth.FlowApp:
-		line(st.OK.Render("✓ Got an app-only token.") + " It carries the application permissions an")
-		line("administrator granted. If some are missing, send this admin consent link to one:")
-		line(st.Link.Render(wrapURL(c.opts.Engine.AdminConsentURL(d), max(c.width-2, 40))))
+		line(st.OK.Render("✓ Got an app-only token."))
+		line(para(c, "It carries the application permissions an administrator granted. If some are missing, send this admin consent link to one:"))
+		line(urlBlock(c, c.opts.Engine.AdminConsentURL(d)))
 		line(st.Muted.Render("c copies it, o opens it."))
 	case s.res.User != nil:
 		line(st.OK.Render("✓ Signed in as ") + st.Value.Render(s.res.User.DisplayName) + " (" + s.res.User.UserPrincipalName + ")")
@@ -595,17 +596,22 @@ func (s *consentScreen) viewFailed(c *shared, line func(string), width int) {
 	}
 	line(st.Error.Render("✗ " + title))
 	line("")
-	line(ansi.Wordwrap(g.Meaning, width, " "))
-	if g.Action != "" {
+	line(ansi.Wrap(g.Meaning, width, " "))
+	action, urls := splitURLs(g.Action, width/2)
+	if action != "" {
 		line("")
-		line(st.Title.Render("What to do: ") + ansi.Wordwrap(g.Action, width-12, " "))
+		text := ansi.Wrap("What to do: "+action, width, " ")
+		line(st.Title.Render("What to do:") + strings.TrimPrefix(text, "What to do:"))
+	}
+	for _, u := range urls {
+		line(linkLine(c, "", u))
 	}
 	if g.PortalLink != "" {
-		line(st.Muted.Render("Page: ") + st.Link.Render(g.PortalLink))
+		line(pageLine(c, g.PortalLink))
 	}
 	if g.Raw != "" {
 		line("")
-		line(st.Muted.Render(ansi.Wordwrap("Microsoft said: "+g.Raw, width, " ")))
+		line(st.Muted.Render(ansi.Wrap("Microsoft said: "+g.Raw, width, " ")))
 	}
 	line("")
 	target := c.wiz.BackTarget(g.Step)
@@ -627,7 +633,7 @@ func (s *consentScreen) viewPick(c *shared, line func(string), width int) {
 		line(st.Title.Render("› ") + s.paste.View())
 		return
 	}
-	line("Which error did Microsoft show on its sign-in page? (p pastes its text instead)")
+	line(para(c, "Which error did Microsoft show on its sign-in page? (p pastes its text instead)"))
 	line("")
 	rows := max(c.bodyRows-4, 3)
 	start := max(0, min(s.pick-rows/2, len(s.pickList)-rows))
@@ -642,15 +648,44 @@ func (s *consentScreen) viewPick(c *shared, line func(string), width int) {
 	}
 }
 
-// wrapURL breaks a long address over lines so it can be selected in any terminal.
-func wrapURL(u string, width int) string {
-	var lines []string
-	for len(u) > width {
-		lines = append(lines, u[:width])
-		u = u[width:]
+// links are the addresses the screen shows, for the copy keys the screen leaves to the root
+// (ctrl+y on the device code screen, c or ctrl+y on an error).
+func (s *consentScreen) links(c *shared) []namedLink {
+	switch s.state {
+	case csBrowser, csPaste:
+		if s.signIn != nil {
+			return []namedLink{{"the sign-in address", s.signIn.URL}}
+		}
+	case csDeviceIntro:
+		return []namedLink{{"the Authentication page link", portalLinks(c).Authentication}}
+	case csDevice:
+		if s.dc != nil {
+			return []namedLink{{"the device login address", s.dc.VerificationURI}}
+		}
+	case csDone:
+		if c.wiz.Draft.Flow == oauth.FlowApp {
+			return []namedLink{{"the admin consent link", c.opts.Engine.AdminConsentURL(c.wiz.Draft)}}
+		}
+	case csFailed:
+		var out []namedLink
+		if needsAdmin(s.guide) {
+			out = append(out, namedLink{"the admin consent link", c.opts.Engine.AdminConsentURL(c.wiz.Draft)})
+		}
+		_, urls := splitURLs(s.guide.Action, max(c.width-2, 40)/2)
+		for _, u := range urls {
+			out = append(out, namedLink{"the link under What to do", u})
+		}
+		if s.guide.PortalLink != "" {
+			out = append(out, namedLink{"the portal page link", s.guide.PortalLink})
+		}
+		return uniqueLinks(out)
+	case csProbe, csCheck, csStarting, csWorking, csVerify, csPick:
 	}
-	return strings.Join(append(lines, u), "\n")
+	return nil
 }
+
+// textFocus: letters are text in the paste fields.
+func (s *consentScreen) textFocus() bool { return s.typing() }
 
 func (s *consentScreen) bindings(c *shared) []key.Binding {
 	k := c.keys

@@ -14,10 +14,11 @@ type idsScreen struct{ form form }
 
 func newIDsScreen(c *shared) *idsScreen {
 	d := c.wiz.Draft
-	client := newInput("00000000-0000-0000-0000-000000000000", 40)
+	// "e.g." marks the all-zero GUIDs as examples, which without colour look like values.
+	client := newInput("e.g. 00000000-0000-0000-0000-000000000000", 42)
 	client.SetValue(d.ClientID)
 	client.CharLimit = 80
-	tenant := newInput("00000000-0000-0000-0000-000000000000", 40)
+	tenant := newInput("e.g. 00000000-0000-0000-0000-000000000000", 42)
 	tenant.SetValue(d.TenantID)
 	tenant.CharLimit = 80
 	return &idsScreen{form: form{fields: []*field{
@@ -28,18 +29,35 @@ func newIDsScreen(c *shared) *idsScreen {
 				}
 				return "looks like a client ID", ""
 			}},
-		{name: "tenant-id", label: "Directory ID", input: tenant, hint: "Directory (tenant) ID, on the same page.",
+		{name: "tenant-id", label: "Directory ID", input: tenant, hint: "Directory (tenant) ID, on the same page. Single-tenant apps need it.",
 			check: func(v string) (string, string) {
 				if _, err := steps.CheckGUID(v); err != nil {
 					return "", "Not a Directory (tenant) ID: " + err.Error()
+				}
+				if strings.EqualFold(strings.TrimSpace(v), c.wiz.Draft.Tenant) {
+					return "the tenant given on step 1", ""
 				}
 				return "looks like a tenant ID", ""
 			}},
 	}}}
 }
 
-func (s *idsScreen) enter(c *shared) tea.Cmd              { return s.form.focusOn(s.form.focus) }
+// enter shows what the draft holds: the Account step may have filled in the Directory ID.
+func (s *idsScreen) enter(c *shared) tea.Cmd {
+	d := c.wiz.Draft
+	s.form.fields[0].input.SetValue(d.ClientID)
+	s.form.fields[1].input.SetValue(d.TenantID)
+	s.form.fields[1].hint = "Directory (tenant) ID, on the same page. Single-tenant apps need it."
+	if _, err := steps.CheckGUID(d.Tenant); err == nil {
+		s.form.fields[1].hint = "Filled in from the tenant given on step 1."
+	} else if d.Tenant != "" {
+		s.form.fields[1].hint = "Optional: step 1 named the tenant (" + d.Tenant + ")."
+	}
+	return s.form.focusOn(s.form.focus)
+}
+
 func (s *idsScreen) typing() bool                         { return false } // IDs never contain '?'
+func (s *idsScreen) textFocus() bool                      { return true }
 func (s *idsScreen) cursorPos(c *shared) *tea.Cursor      { return s.form.cursor() }
 func (s *idsScreen) refused(fe *steps.FieldError) tea.Cmd { return s.form.focusField(fe.Field) }
 

@@ -80,7 +80,17 @@ func adminMark(c assets.UserConsent) string {
 
 // tableRows is how many table rows fit, given the warnings shown under the table.
 func (s *permissionsScreen) tableRows(c *shared) int {
-	return max(c.bodyRows-permChrome-len(c.wiz.Draft.ScopeWarnings()), 3)
+	return max(c.bodyRows-permChrome-len(warningLines(c)), 3)
+}
+
+// warningLines are the warnings under the table, wrapped to the screen: they say what breaks
+// (no refresh token without offline_access), so they are never cut.
+func warningLines(c *shared) []string {
+	var out []string
+	for _, w := range c.wiz.Draft.ScopeWarnings() {
+		out = append(out, strings.Split(para(c, "! "+w), "\n")...)
+	}
+	return out
 }
 
 func (s *permissionsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
@@ -200,7 +210,6 @@ func (s *permissionsScreen) view(c *shared) string {
 	st := c.st
 	width := max(c.width-2, 40)
 	rows := s.visibleRows(c)
-	warnings := c.wiz.Draft.ScopeWarnings()
 	var b strings.Builder
 	filter := s.filter
 	if filter == "" {
@@ -224,7 +233,7 @@ func (s *permissionsScreen) view(c *shared) string {
 	}
 	b.WriteString(st.Muted.Render(header+cell("ADMIN", colAdmin)+"PERSONAL") + "\n")
 
-	page := max(c.bodyRows-permChrome-len(warnings), 3)
+	page := s.tableRows(c)
 	s.scroll(page)
 	if len(rows) == 0 {
 		b.WriteString(st.Warn.Render("No permission matches \""+s.filter+"\". Backspace or esc clears the filter.") + "\n")
@@ -273,8 +282,8 @@ func (s *permissionsScreen) view(c *shared) string {
 		b.WriteString(st.Hint.Render(ansi.Truncate(detail, width, "…")) + "\n")
 	}
 	b.WriteString(st.Muted.Render(ansi.Truncate(adminLegend, width, "…")) + "\n")
-	for _, w := range warnings {
-		b.WriteString(st.Warn.Render(ansi.Truncate("! "+w, width, "…")) + "\n")
+	for _, w := range warningLines(c) {
+		b.WriteString(st.Warn.Render(w) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -306,13 +315,24 @@ func (s *permissionsScreen) viewPortal(c *shared) string {
 	st := c.st
 	var b strings.Builder
 	b.WriteString("Now add the same permissions to the app in the portal:\n")
-	b.WriteString(st.Value.Render("API permissions › + Add a permission › Microsoft Graph › Delegated permissions") + "\n")
+	b.WriteString(st.Value.Render(para(c, "API permissions › + Add a permission › Microsoft Graph › Delegated permissions")) + "\n")
 	b.WriteString("then tick these and press Add permissions (c copies the list):\n\n")
 	for _, line := range strings.Split(c.wiz.Draft.PortalScopeList(), "\n") {
 		b.WriteString("  " + st.Value.Render(line) + "\n")
 	}
-	b.WriteString("\n" + st.Muted.Render("Page: ") + st.Link.Render(portalLinks(c).APIPermissions) + "\n")
+	b.WriteString("\n" + pageLine(c, portalLinks(c).APIPermissions) + "\n")
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// textFocus: letters type into the filter while the table is shown.
+func (s *permissionsScreen) textFocus() bool { return !s.portal }
+
+// links is the API permissions page, shown once the table is done.
+func (s *permissionsScreen) links(c *shared) []namedLink {
+	if !s.portal {
+		return nil
+	}
+	return []namedLink{{"the API permissions link", portalLinks(c).APIPermissions}}
 }
 
 func (s *permissionsScreen) bindings(c *shared) []key.Binding {

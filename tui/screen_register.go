@@ -35,6 +35,10 @@ func (s *registerScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 	item := items[min(s.cursor, len(items)-1)]
 	switch {
 	case key.Matches(km, k.Next), key.Matches(km, k.NextField):
+		if !s.anyTicked() {
+			// Ticking is optional, so enter still goes on, but not without a word.
+			c.carry = "Nothing was ticked on the Register checklist: if a portal step was skipped, esc goes back to it."
+		}
 		return c.next()
 	case key.Matches(km, k.Back), key.Matches(km, k.PrevField):
 		return c.back()
@@ -60,6 +64,24 @@ func (s *registerScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 			return c.say("This line has no page to open; the line above it does.")
 		}
 		return openCmd(c, item.Link)
+	}
+	return nil
+}
+
+func (s *registerScreen) anyTicked() bool {
+	for _, t := range s.ticked {
+		if t {
+			return true
+		}
+	}
+	return false
+}
+
+// links is the page of the line under the cursor, for ctrl+y (c copies the line's value).
+func (s *registerScreen) links(c *shared) []namedLink {
+	items := c.wiz.Draft.Checklist()
+	if it := items[min(s.cursor, len(items)-1)]; it.Link != "" {
+		return []namedLink{{"the link of " + it.Label, it.Link}}
 	}
 	return nil
 }
@@ -94,9 +116,11 @@ func (s *registerScreen) view(c *shared) string {
 		}
 	}
 	it := items[min(s.cursor, len(items)-1)]
-	b.WriteString("\n")
+	if it.Link == "" || c.opts.Demo == nil { // the demo's box needs the line at 80x24
+		b.WriteString("\n")
+	}
 	if it.Link != "" {
-		b.WriteString(st.Muted.Render("Page: ") + st.Link.Render(it.Link) + "\n")
+		b.WriteString(pageLine(c, it.Link) + "\n")
 	}
 	if c.wiz.Draft.Flow.Kind() == oauth.KindWeb {
 		b.WriteString(st.Hint.Render(para(c, "The redirect URI goes under Web (not \"Mobile and desktop\", not SPA). Microsoft ignores the port of localhost addresses when matching.")) + "\n")

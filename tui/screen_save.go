@@ -92,7 +92,7 @@ func (s *saveScreen) view(c *shared) string {
 		line(para(c, g.Meaning))
 		var ue *keyring.UnavailableError
 		if errors.As(s.err, &ue) && ue.Hint != "" {
-			line(para(c, ue.Hint))
+			line(para(c, sentence(ue.Hint)))
 		}
 		line("")
 		line(para(c, "Nothing was changed: if a profile named "+c.wiz.Draft.Profile+" existed before, it is untouched and still works as before. The sign-in is kept: no need to sign in again."))
@@ -140,12 +140,30 @@ func (s *saveScreen) view(c *shared) string {
 		if c.wiz.Mode == steps.ModeRotate {
 			line("")
 			line(st.Warn.Render("Now delete the OLD secret in the portal (Certificates & secrets):"))
-			line(st.Link.Render(portalLinks(c).Credentials))
+			line(linkLine(c, "", portalLinks(c).Credentials))
 		}
 		line("")
 		line("Press enter to finish.")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// sentence ends s with a full stop unless it ends with punctuation already: the keychain's
+// hints are phrases, and the screens go on with another sentence after them.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s[len(s)-1:], ".!?:") {
+		return s
+	}
+	return s + "."
+}
+
+// links is the Certificates & secrets page a rotation's summary points to.
+func (s *saveScreen) links(c *shared) []namedLink {
+	if s.saved != nil && c.wiz.Mode == steps.ModeRotate {
+		return []namedLink{{"the Certificates & secrets link", portalLinks(c).Credentials}}
+	}
+	return nil
 }
 
 func shortList(list []string, width int) string {

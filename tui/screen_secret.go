@@ -33,10 +33,10 @@ func newSecretScreen(c *shared) *secretScreen {
 	secret.EchoMode = textinput.EchoPassword
 	secret.EchoCharacter = '•'
 	secret.CharLimit = 256
-	date := newInput("2027-05-01", 12)
+	date := newInput("e.g. 2027-05-01", 16)
 	date.CharLimit = 10
 	s := &secretScreen{choices: append(append([]string(nil), steps.ExpiryChoices...), otherDate)}
-	choice := max(0, indexOf(s.choices, "6m"))
+	choice := max(0, indexOf(s.choices, "180d")) // the portal's recommended lifetime
 	if t := c.wiz.Draft.SecretExpires; !t.IsZero() {
 		choice = len(s.choices) - 1
 		date.SetValue(t.Format("2006-01-02"))
@@ -44,8 +44,8 @@ func newSecretScreen(c *shared) *secretScreen {
 	labels := make([]string, len(s.choices))
 	for i, ch := range s.choices {
 		labels[i] = ch
-		if strings.HasSuffix(ch, "m") {
-			labels[i] = strings.TrimSuffix(ch, "m") + " months"
+		if l, ok := expiryLabels[ch]; ok {
+			labels[i] = l
 		}
 	}
 	s.form = form{fields: []*field{
@@ -53,7 +53,7 @@ func newSecretScreen(c *shared) *secretScreen {
 		{name: "expiry-choice", label: "Expires after", options: labels, choice: choice,
 			explain: func(i int) string {
 				if s.choices[i] == otherDate {
-					return "The date in the Expires column of Certificates & secrets."
+					return "\"Custom\" in the portal: the date in the Expires column of Certificates & secrets."
 				}
 				t, err := steps.ParseExpiry(s.choices[i], c.now())
 				if err != nil {
@@ -72,6 +72,15 @@ func newSecretScreen(c *shared) *secretScreen {
 			}},
 	}}
 	return s
+}
+
+// expiryLabels name the lifetimes as the portal's Expires list does.
+var expiryLabels = map[string]string{
+	"90d":  "90 days (3 months)",
+	"180d": "180 days (6 months, recommended)",
+	"365d": "365 days (12 months)",
+	"545d": "545 days (18 months)",
+	"730d": "730 days (24 months)",
 }
 
 func indexOf(list []string, s string) int {
@@ -101,6 +110,14 @@ func (s *secretScreen) clear(c *shared) {
 	}
 	s.revealed = false
 	in.EchoMode = textinput.EchoPassword
+}
+
+// textFocus: letters are text in every field but the expiry choice.
+func (s *secretScreen) textFocus() bool { return s.form.focused().input != nil }
+
+// links is the Certificates & secrets page shown at the top.
+func (s *secretScreen) links(c *shared) []namedLink {
+	return []namedLink{{"the Certificates & secrets link", portalLinks(c).Credentials}}
 }
 
 // typing is true in the secret field: older secrets may contain '?'.
@@ -157,7 +174,7 @@ func (s *secretScreen) view(c *shared) string {
 	} else {
 		b.WriteString(para(c, "In the portal: Certificates & secrets › + New client secret › Add. Copy the Value column at once (it is shown only once), not the Secret ID.") + "\n")
 	}
-	b.WriteString(st.Link.Render(links.Credentials) + "\n\n")
+	b.WriteString(linkLine(c, "", links.Credentials) + "\n\n")
 	s.form.top = strings.Count(b.String(), "\n")
 	b.WriteString(s.form.view(c, c.errorFor))
 	if raw := s.form.fields[secretField].input.Value(); raw != "" {

@@ -291,12 +291,15 @@ func TestPermissionsWide(t *testing.T) {
 
 // Help and demo
 
+// TestHelpOverlay: the help scrolls to the key list at 80x24; any other key closes it.
 func TestHelpOverlay(t *testing.T) {
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.send("enter")
 	h.waitFor("Register the app")
 	h.send("?")
-	h.waitFor("any key closes")
+	h.waitFor("About this step")
+	h.send("pgdown", "pgdown") // the step's text comes first; the keys are below it
+	h.waitFor("any other key closes")
 	h.golden()
 }
 
@@ -385,17 +388,28 @@ func signInAddress(t *testing.T, screen string) string {
 	return ""
 }
 
+// urlPieces is how an address too long for one line appears on screen: cut into lines of
+// exactly the terminal's width, from the first column, with nothing added.
+func urlPieces(u string, width int) string {
+	var lines []string
+	for len(u) > width {
+		lines = append(lines, u[:width])
+		u = u[width:]
+	}
+	return strings.Join(append(lines, u), "\n")
+}
+
 // goldenWithAddress compares the screen with the sign-in address (random state, PKCE
 // challenge) and the port replaced, after checking that the whole address is on screen.
 func goldenWithAddress(t *testing.T, h *harness, port int) {
 	t.Helper()
 	m, screen := h.final()
 	req := m.s.screens[steps.Consent].(*consentScreen).signIn
-	shown := " " + strings.ReplaceAll(wrapURL(req.URL, 78), "\n", "\n ")
-	if !strings.Contains(screen, shown) {
-		t.Fatalf("the whole sign-in address is not on screen:\n%s", screen)
+	shown := urlPieces(req.URL, h.width)
+	if !strings.Contains(screen, "\n"+shown+"\n") {
+		t.Fatalf("the whole sign-in address is not on screen, in lines of the terminal's width:\n%s", screen)
 	}
-	screen = strings.ReplaceAll(screen, shown, " <the sign-in address>")
+	screen = strings.ReplaceAll(screen, shown, "<the sign-in address>")
 	screen = strings.ReplaceAll(screen, strconv.Itoa(port), "PORT")
 	golden.RequireEqual(t, []byte(screen+"\n"))
 }
@@ -510,11 +524,11 @@ func TestConsentAppPermissions(t *testing.T) {
 	h := consentAt(t, d, Options{NoBrowser: true})
 	h.waitFor("Got an app-only token")
 	m, screen := h.final()
-	link := " " + strings.ReplaceAll(wrapURL(m.s.c.opts.Engine.AdminConsentURL(m.s.c.wiz.Draft), 78), "\n", "\n ")
+	link := urlPieces(m.s.c.opts.Engine.AdminConsentURL(m.s.c.wiz.Draft), h.width)
 	if !strings.Contains(screen, link) {
 		t.Fatalf("the whole admin consent link is not on screen:\n%s", screen)
 	}
-	screen = strings.ReplaceAll(screen, link, " <the admin consent link>")
+	screen = strings.ReplaceAll(screen, link, "<the admin consent link>")
 	golden.RequireEqual(t, []byte(screen+"\n"))
 }
 
