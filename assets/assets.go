@@ -11,7 +11,7 @@ import (
 	"sync"
 )
 
-//go:embed permissions.json presets.json approles.json help/*.txt
+//go:embed permissions.json presets.json approles.json help/*.txt snippets/*.tmpl
 var files embed.FS
 
 // Permission is one delegated permission a user can tick in the wizard.
@@ -244,4 +244,26 @@ func Help(step string) string {
 		return ""
 	}
 	return strings.TrimRight(string(raw), "\n")
+}
+
+// SnippetNames lists the tools `m365creds snippet` has a configuration fragment for.
+func SnippetNames() []string {
+	entries, err := files.ReadDir("snippets")
+	if err != nil {
+		panic(fmt.Sprintf("assets: snippets missing from the build: %v", err))
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".tmpl"))
+	}
+	return names
+}
+
+// Snippet is the text/template source of one tool's configuration fragment.
+func Snippet(tool string) (string, bool) {
+	raw, err := files.ReadFile("snippets/" + tool + ".tmpl")
+	if err != nil {
+		return "", false
+	}
+	return string(raw), true
 }

@@ -58,7 +58,7 @@ func newCommandTree(a *app) *commandTree {
 	t.root.SetHelpFunc(func(c *cobra.Command, _ []string) { t.printHelp(c) })
 
 	t.ordered = []*cobra.Command{
-		a.setupCommand(), a.tokenCommand(), a.execCommand(), a.exportCommand(), a.statusCommand(), a.rotateCommand(),
+		a.setupCommand(), a.tokenCommand(), a.execCommand(), a.exportCommand(), a.snippetCommand(), a.statusCommand(), a.rotateCommand(),
 		a.verifyCommand(), a.deleteCommand(), a.demoCommand(), a.completionCommand(t),
 	}
 	for _, c := range t.ordered {

@@ -15,6 +15,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"math/big"
 	"net"
 	"strings"
@@ -62,6 +63,7 @@ type Options struct {
 type Server struct {
 	Addr    string         // 127.0.0.1:port
 	RootCAs *x509.CertPool // trusts the server's certificate
+	CertPEM []byte         // the same certificate in PEM, for mail programs' trust files
 
 	sim   *simulator.Sim
 	opts  Options
@@ -71,6 +73,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	logins []string // users signed in successfully
+	sent   []string // messages submitted after signing in, as received
 	wg     sync.WaitGroup
 }
 
@@ -106,7 +109,8 @@ func start(t testing.TB, sim *simulator.Sim, o Options, proto string) *Server {
 		t.Fatal(err)
 	}
 	s := &Server{Addr: ln.Addr().String(), RootCAs: pool, sim: sim, opts: o, proto: proto, ln: ln,
-		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
+		tls:     &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
 	s.wg.Add(1)
 	go s.serve()
 	t.Cleanup(func() {
@@ -119,6 +123,13 @@ func start(t testing.TB, sim *simulator.Sim, o Options, proto string) *Server {
 // ClientTLS is a client configuration that trusts this server.
 func (s *Server) ClientTLS() *tls.Config {
 	return &tls.Config{RootCAs: s.RootCAs, MinVersion: tls.VersionTLS12}
+}
+
+// Sent lists the messages submitted over SMTP after signing in, in order.
+func (s *Server) Sent() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.sent...)
 }
 
 // Logins lists the users who signed in successfully, in order.
@@ -302,7 +313,7 @@ func (s *Server) smtp(conn net.Conn) {
 	}
 	id := " [" + s.opts.Host + " " + time.Now().UTC().Format("2006-01-02T15:04:05.000Z") + "]"
 	w("220 " + s.opts.Host + " Microsoft ESMTP MAIL Service ready at " + time.Now().UTC().Format(time.RFC1123Z))
-	secure := false
+	secure, authed := false, false
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -314,6 +325,28 @@ func (s *Server) smtp(conn net.Conn) {
 			continue
 		}
 		switch cmd := strings.ToUpper(f[0]); {
+		// Submission after AUTH, as RFC 5321 §3.3 and §4.1.1.4 describe it, with the replies
+		// Exchange Online gives.
+		case authed && (cmd == "MAIL" || cmd == "RCPT" || cmd == "RSET" || cmd == "NOOP"):
+			w(map[string]string{"MAIL": "250 2.1.0 Sender OK", "RCPT": "250 2.1.5 Recipient OK",
+				"RSET": "250 2.0.0 Resetting", "NOOP": "250 2.0.0 OK"}[cmd])
+		case authed && cmd == "DATA":
+			w("354 Start mail input; end with <CRLF>.<CRLF>")
+			var msg strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if strings.TrimRight(l, "\r\n") == "." {
+					break
+				}
+				msg.WriteString(l)
+			}
+			s.mu.Lock()
+			s.sent = append(s.sent, msg.String())
+			s.mu.Unlock()
+			w("250 2.6.0 Queued mail for delivery")
 		case cmd == "EHLO":
 			if secure {
 				w("250-"+s.opts.Host+" Hello [127.0.0.1]", "250-SIZE 157286400", "250-PIPELINING",
@@ -355,6 +388,7 @@ func (s *Server) smtp(conn net.Conn) {
 				w("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information." + id)
 			default:
 				s.logged(user)
+				authed = true
 				w("235 2.7.0 Authentication successful")
 			}
 		case cmd == "AUTH":
