@@ -11,6 +11,7 @@ import (
 var guidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func TestCatalogueIsConsistent(t *testing.T) {
+	t.Parallel()
 	perms := Permissions()
 	if len(perms) < 60 {
 		t.Fatalf("catalogue has %d rows; the permission table is meant to carry at least 60", len(perms))
@@ -59,6 +60,7 @@ func TestCatalogueIsConsistent(t *testing.T) {
 }
 
 func TestPermissionLookupAcceptsPrefixAndCase(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{"mail.send", "https://graph.microsoft.com/Mail.Send", "MAIL.SEND"} {
 		p, ok := PermissionByScope(in)
 		if !ok || p.Scope != "Mail.Send" {
@@ -78,6 +80,7 @@ func TestPermissionLookupAcceptsPrefixAndCase(t *testing.T) {
 }
 
 func TestPresetsOnlyNameCatalogueRows(t *testing.T) {
+	t.Parallel()
 	want := []string{"basic", "mail-read", "mail-send", "mail-readwrite", "files-read", "files-readwrite", "sites-read", "sites-readwrite"}
 	for _, name := range want {
 		if _, ok := PresetByName(name); !ok {
@@ -101,6 +104,7 @@ func TestPresetsOnlyNameCatalogueRows(t *testing.T) {
 }
 
 func TestEveryStepHasHelp(t *testing.T) {
+	t.Parallel()
 	for _, step := range []string{"account", "register", "ids", "secret", "permissions", "consent", "save"} {
 		if Help(step) == "" {
 			t.Errorf("no help for %s", step)
@@ -159,6 +163,7 @@ func TestUserConsentMarks(t *testing.T) {
 
 // TestAppRoles: every application permission has a Graph app role ID and a unique name.
 func TestAppRoles(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, r := range AppRoles() {
 		if len(r.ID) != 36 || strings.Count(r.ID, "-") != 4 || r.Summary == "" {

@@ -37,6 +37,7 @@ func TestHostsFor(t *testing.T) {
 }
 
 func TestParsers(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Cloud{"": Global, "Global": Global, "usgov": USGov, "GCCHigh": USGov, "china": China} {
 		if got, err := ParseCloud(in); err != nil || got != want {
 			t.Errorf("ParseCloud(%q) = %q, %v", in, got, err)
@@ -72,6 +73,7 @@ func TestParsers(t *testing.T) {
 }
 
 func TestAudience(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		a         Audience
 		authority string
@@ -117,6 +119,7 @@ func TestPortalLinks(t *testing.T) {
 }
 
 func TestMissingScopes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		req, granted, want []string
 	}{

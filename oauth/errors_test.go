@@ -27,6 +27,7 @@ func entraBodyFor(oauthErr string, code int, text string) []byte {
 }
 
 func TestCatalogue(t *testing.T) {
+	t.Parallel()
 	app := webApp()
 	cases := []struct {
 		code     int
@@ -115,6 +116,7 @@ func TestCatalogue(t *testing.T) {
 }
 
 func TestUnknownEntraCode(t *testing.T) {
+	t.Parallel()
 	err := DecodeError("token", 400, entraBodyFor("invalid_request", 1234567, "Something new happened."))
 	g := Explain(err, webApp())
 	if g.Code != 1234567 || !strings.Contains(g.Raw, "AADSTS1234567: Something new happened.") ||
@@ -137,6 +139,7 @@ func TestUnknownEntraCode(t *testing.T) {
 }
 
 func TestDecodeErrorNotEntra(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{"", "<html>502 Bad Gateway</html>", `{"error":`, `{"foo":1}`, `[]`} {
 		err := DecodeError("token", 502, []byte(body))
 		var re *ResponseError
@@ -156,6 +159,7 @@ func TestDecodeErrorNotEntra(t *testing.T) {
 }
 
 func TestErrorsNeverEchoSecrets(t *testing.T) {
+	t.Parallel()
 	secret := "s3c8Q~plantedSecretValueThatMustNotLeak0"
 	body, _ := json.Marshal(map[string]any{"error": "invalid_client " + secret,
 		"error_description": "AADSTS7000215: you sent " + secret + " which is wrong", "trace_id": secret})
@@ -165,6 +169,7 @@ func TestErrorsNeverEchoSecrets(t *testing.T) {
 }
 
 func TestNetworkFaults(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	app := App{Tenant: testTenant, ClientID: testClientID, ClientSecret: testSecret, Kind: KindWeb, RedirectURI: "http://localhost:53365/"}
 
@@ -279,6 +284,7 @@ func TestNetworkFaults(t *testing.T) {
 }
 
 func TestNoOriginHeader(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	sim.SetDeviceApproval(0)
 	sim.SetDeviceInterval(0)
@@ -320,6 +326,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestExplainText(t *testing.T) {
+	t.Parallel()
 	app := webApp()
 	page := `Sign in
 Sorry, but we're having trouble signing you in.
@@ -355,6 +362,7 @@ Request Id: 1d2c3b4a-0000-4000-8000-000000000009`
 }
 
 func TestExplainOtherErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		err   error
 		step  Step

@@ -14,6 +14,7 @@ import (
 )
 
 func TestBrowserFlowEndToEnd(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	c := testClient(base, webApp(), keepAliveOff(5*time.Second))
 	lb, err := ListenLoopback(0)
@@ -92,6 +93,7 @@ func TestBrowserFlowEndToEnd(t *testing.T) {
 }
 
 func TestAuthRequestURL(t *testing.T) {
+	t.Parallel()
 	c := NewClient(webApp(), nil)
 	req, err := c.NewAuthRequest([]string{"User.Read", "offline_access"}, "http://localhost:53365/")
 	if err != nil {
@@ -134,6 +136,7 @@ func TestAuthRequestURL(t *testing.T) {
 }
 
 func TestPasteFlow(t *testing.T) {
+	t.Parallel()
 	_, base := testSim(t)
 	c := testClient(base, webApp(), nil)
 	variants := map[string]func(loc string) string{
@@ -177,6 +180,7 @@ func TestPasteFlow(t *testing.T) {
 }
 
 func TestCodeProblems(t *testing.T) {
+	t.Parallel()
 	_, base := testSim(t)
 	c := testClient(base, webApp(), nil)
 	req, _ := c.NewAuthRequest(basicScopes, "http://localhost:53365/")
@@ -217,6 +221,7 @@ func TestCodeProblems(t *testing.T) {
 }
 
 func TestSecretErrors(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	cases := []struct {
 		name   string
@@ -268,6 +273,7 @@ func TestSecretErrors(t *testing.T) {
 }
 
 func TestClientCredentials(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	app := App{Tenant: testTenant, ClientID: testClientID, ClientSecret: testSecret, Kind: KindApp}
 	c := testClient(base, app, nil)
@@ -324,6 +330,7 @@ func TestClientCredentials(t *testing.T) {
 }
 
 func TestDeviceFlow(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	sim.SetDeviceInterval(1)
 	sim.SetDeviceSlowDown(1)
@@ -366,6 +373,7 @@ func TestDeviceFlow(t *testing.T) {
 }
 
 func TestDeviceOutcomes(t *testing.T) {
+	t.Parallel()
 	pub := App{Tenant: testTenant, ClientID: publicClientID, Kind: KindPublic}
 	cases := []struct {
 		name  string
@@ -418,6 +426,7 @@ func TestDeviceOutcomes(t *testing.T) {
 }
 
 func TestDeviceExpiryClock(t *testing.T) {
+	t.Parallel()
 	_, base := testSim(t)
 	c := testClient(base, App{Tenant: testTenant, ClientID: publicClientID, Kind: KindPublic}, nil)
 	dc, err := c.StartDevice(context.Background(), basicScopes)
@@ -434,6 +443,7 @@ func TestDeviceExpiryClock(t *testing.T) {
 }
 
 func TestDeviceCancelStopsPolling(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	sim.SetDeviceInterval(1)
 	sim.SetDeviceApproval(1 << 20)
@@ -466,6 +476,7 @@ func TestDeviceCancelStopsPolling(t *testing.T) {
 }
 
 func TestDeviceApprovedOnPage(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	sim.SetDeviceInterval(1)
 	sim.SetDeviceApproval(1 << 20)
@@ -507,6 +518,7 @@ func signIn(t *testing.T, c *Client, scopes []string) *Token {
 }
 
 func TestRefreshRotation(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	c := testClient(base, webApp(), nil)
 	tok := signIn(t, c, basicScopes)
@@ -547,6 +559,7 @@ func TestRefreshRotation(t *testing.T) {
 }
 
 func TestMe(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	c := testClient(base, webApp(), nil)
 	for _, at := range []string{"", "not-a-token"} {
@@ -574,6 +587,7 @@ func TestMe(t *testing.T) {
 }
 
 func TestPartlyGrantedAndAdminOnly(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	sim.SetUserAdmin(simulator.DemoUPN, false)
 	c := testClient(base, webApp(), nil)
@@ -607,6 +621,7 @@ func TestPartlyGrantedAndAdminOnly(t *testing.T) {
 }
 
 func TestWithheldScopes(t *testing.T) {
+	t.Parallel()
 	demo := simulator.DemoApp()
 	demo.WithheldScopes = []string{"Mail.Send"}
 	sim := simulator.New([]simulator.App{demo}, nil)
@@ -624,6 +639,7 @@ func TestWithheldScopes(t *testing.T) {
 }
 
 func TestConsentDeclined(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	sim.SetConsentDeclined(true)
 	c := testClient(base, webApp(), nil)
@@ -643,6 +659,7 @@ func TestConsentDeclined(t *testing.T) {
 }
 
 func TestAuthorizePageErrors(t *testing.T) {
+	t.Parallel()
 	_, base := testSim(t)
 	cases := []struct {
 		name string
@@ -700,6 +717,7 @@ func htmlText(s string) string {
 }
 
 func TestConcurrentTokenCalls(t *testing.T) {
+	t.Parallel()
 	sim, base := testSim(t)
 	c := testClient(base, webApp(), nil)
 	tok := signIn(t, c, basicScopes)
@@ -758,6 +776,7 @@ func TestConcurrentTokenCalls(t *testing.T) {
 // way a mail script needs: the code yields a Graph token, and the refresh token then yields an
 // Outlook token without another sign-in.
 func TestConsentAcrossResources(t *testing.T) {
+	t.Parallel()
 	_, base := testSim(t)
 	c := testClient(base, webApp(), keepAliveOff(5*time.Second))
 	lb, err := ListenLoopback(0)

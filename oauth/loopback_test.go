@@ -23,6 +23,7 @@ func listen(t *testing.T) *Loopback {
 }
 
 func TestLoopbackBasics(t *testing.T) {
+	t.Parallel()
 	check := goroutineCheck(t)
 	lb, err := ListenLoopback(0)
 	if err != nil {
@@ -95,6 +96,7 @@ func TestLoopbackBasics(t *testing.T) {
 }
 
 func TestLoopbackStateMismatch(t *testing.T) {
+	t.Parallel()
 	lb := listen(t)
 	lb.Expect("right")
 	st, body := get(t, lb.RedirectURI()+"?code=foreign&state=wrong")
@@ -120,6 +122,7 @@ func TestLoopbackStateMismatch(t *testing.T) {
 }
 
 func TestLoopbackErrorCallback(t *testing.T) {
+	t.Parallel()
 	lb := listen(t)
 	lb.Expect("st")
 	q := "?error=access_denied&error_subcode=cancel&state=st&error_description=" +
@@ -138,6 +141,7 @@ func TestLoopbackErrorCallback(t *testing.T) {
 }
 
 func TestLoopbackPageEscapes(t *testing.T) {
+	t.Parallel()
 	lb := listen(t)
 	lb.Expect("st")
 	_, body := get(t, lb.RedirectURI()+"?error=x&state=st&error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
@@ -147,6 +151,7 @@ func TestLoopbackPageEscapes(t *testing.T) {
 }
 
 func TestLoopbackWithoutExpect(t *testing.T) {
+	t.Parallel()
 	lb := listen(t)
 	go func() { _, _, _ = fetch(lb.RedirectURI() + "?code=c&state=any") }()
 	cb, err := lb.Wait(ctxTimeout(t, 5*time.Second))
@@ -160,6 +165,7 @@ func TestLoopbackWithoutExpect(t *testing.T) {
 }
 
 func TestLoopbackCancelAndTimeout(t *testing.T) {
+	t.Parallel()
 	check := goroutineCheck(t)
 	lb, err := ListenLoopback(0)
 	if err != nil {
@@ -204,6 +210,7 @@ func TestLoopbackCancelAndTimeout(t *testing.T) {
 }
 
 func TestLoopbackPortInUse(t *testing.T) {
+	t.Parallel()
 	first := listen(t)
 	_, err := ListenLoopback(first.Port())
 	var pe *PortInUseError
@@ -222,6 +229,7 @@ func TestLoopbackPortInUse(t *testing.T) {
 }
 
 func TestLoopbackConcurrentHits(t *testing.T) {
+	t.Parallel()
 	lb := listen(t)
 	lb.Expect("st")
 	var wg sync.WaitGroup
@@ -252,6 +260,7 @@ func TestLoopbackConcurrentHits(t *testing.T) {
 }
 
 func TestCallbackPage(t *testing.T) {
+	t.Parallel()
 	p := string(CallbackPage(false, "T<", "D&", "R\""))
 	if !strings.Contains(p, "T&lt;") || !strings.Contains(p, "D&amp;") || !strings.Contains(p, "R&#34;") || !strings.Contains(p, "return to the terminal") {
 		t.Errorf("page %s", p)

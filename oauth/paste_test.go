@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseRedirect(t *testing.T) {
+	t.Parallel()
 	const code = "0.AXoAabc-DEF_ghi.jkl~mno*pqr"
 	cases := []struct {
 		name, in   string
@@ -68,6 +69,7 @@ func TestParseRedirect(t *testing.T) {
 }
 
 func TestCodeFrom(t *testing.T) {
+	t.Parallel()
 	req := &AuthRequest{State: "good"}
 	if c, err := req.CodeFrom(Callback{Code: "0.AXoAcode1234567890", State: "good"}); err != nil || c != "0.AXoAcode1234567890" {
 		t.Errorf("%q %v", c, err)

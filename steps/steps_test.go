@@ -27,6 +27,7 @@ func completeDraft() Draft {
 }
 
 func TestStepsPerModeAndFlow(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		mode Mode
@@ -59,6 +60,7 @@ func TestStepsPerModeAndFlow(t *testing.T) {
 // TestForwardWalk drives every forward transition of a new profile, checking that each step
 // refuses to advance while incomplete and advances once complete.
 func TestForwardWalk(t *testing.T) {
+	t.Parallel()
 	w := New(ModeNew, NewDraft())
 	w.Draft.Profile = "bad name!"
 	expectBlocked(t, w, Account, "profile")
@@ -97,6 +99,7 @@ func TestForwardWalk(t *testing.T) {
 }
 
 func TestBackKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		mode       Mode
@@ -136,6 +139,7 @@ func TestBackKeepsWhatWasTyped(t *testing.T) {
 }
 
 func TestLeavingConsentDropsTokens(t *testing.T) {
+	t.Parallel()
 	w := New(ModeNew, completeDraft())
 	walkTo(t, w, Save)
 	if w.Draft.Token == nil {
@@ -148,6 +152,7 @@ func TestLeavingConsentDropsTokens(t *testing.T) {
 }
 
 func TestJumpTo(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		mode    Mode
@@ -193,6 +198,7 @@ func TestJumpTo(t *testing.T) {
 }
 
 func TestBackTargetFollowsGuidance(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		mode Mode
 		flow oauth.Flow
@@ -221,6 +227,7 @@ func TestBackTargetFollowsGuidance(t *testing.T) {
 }
 
 func TestAccountValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		edit      func(*Draft)
@@ -284,6 +291,7 @@ func TestTenantAskedOnce(t *testing.T) {
 }
 
 func TestIDsValidation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		edit      func(*Draft)
@@ -308,6 +316,7 @@ func TestIDsValidation(t *testing.T) {
 }
 
 func TestAuthority(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		aud    oauth.Audience
 		tenant string
@@ -331,6 +340,7 @@ func TestAuthority(t *testing.T) {
 }
 
 func TestDeviceDraftSendsNoSecret(t *testing.T) {
+	t.Parallel()
 	d := completeDraft()
 	d.Flow = oauth.FlowDevice
 	if app := d.App(); app.ClientSecret != "" || app.Kind != oauth.KindPublic {
@@ -396,6 +406,7 @@ func checkField(t *testing.T, err error, field string) {
 }
 
 func TestRotateRefusesTheSecretInUse(t *testing.T) {
+	t.Parallel()
 	d := completeDraft()
 	d.ReplacedSecret = testSecret
 	w := New(ModeRotate, d)
@@ -409,6 +420,7 @@ func TestRotateRefusesTheSecretInUse(t *testing.T) {
 }
 
 func TestAppOnlyRequestsDefaultScope(t *testing.T) {
+	t.Parallel()
 	d := completeDraft()
 	d.Flow = oauth.FlowApp
 	if got := d.RequestScopes(); len(got) != 1 || got[0] != "https://graph.microsoft.com/.default" {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestCheckSecret(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		in          string
@@ -47,6 +48,7 @@ func TestCheckSecret(t *testing.T) {
 }
 
 func TestCheckTenant(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{
 		"": "", "common": "common", "Organizations": "organizations", "consumers": "consumers",
 		"5D2B7E10-3C4A-4F8E-B1D6-9A0C2E4F6B8D": "5d2b7e10-3c4a-4f8e-b1d6-9a0c2e4f6b8d",
@@ -66,6 +68,7 @@ func TestCheckTenant(t *testing.T) {
 }
 
 func TestParseExpiry(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	good := map[string]time.Time{
 		"6m":         now.AddDate(0, 0, 180),
@@ -122,6 +125,7 @@ func TestParseExpiryCountsDaysAsThePortal(t *testing.T) {
 }
 
 func TestParseScopes(t *testing.T) {
+	t.Parallel()
 	got, err := ParseScopes("user.read, Mail.Read  mail.read https://graph.microsoft.com/Files.Read.All https://outlook.office.com/IMAP.AccessAsUser.All")
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +149,7 @@ func TestParseScopes(t *testing.T) {
 }
 
 func TestPermissionRowsAndWarnings(t *testing.T) {
+	t.Parallel()
 	d := NewDraft()
 	if rows := d.PermissionRows(""); len(rows) < 60 {
 		t.Fatalf("%d rows", len(rows))
@@ -184,6 +189,7 @@ func TestPermissionRowsAndWarnings(t *testing.T) {
 }
 
 func TestDaysUntil(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		t    time.Time

@@ -73,6 +73,7 @@ func entraShape(t *testing.T, m map[string]any) int {
 func tokenURL(base, tenant string) string { return base + "/" + tenant + "/oauth2/v2.0/token" }
 
 func TestClientCredentialsErrors(t *testing.T) {
+	t.Parallel()
 	s, base := start(t)
 	ok := url.Values{"grant_type": {"client_credentials"}, "client_id": {DemoClientID},
 		"client_secret": {DemoSecretValue}, "scope": {"https://graph.microsoft.com/.default"}}
@@ -161,6 +162,7 @@ func authorize(t *testing.T, base string, q url.Values) *http.Response {
 }
 
 func TestAuthorizeAndPKCE(t *testing.T) {
+	t.Parallel()
 	s, base := start(t)
 	verifier := "v3rifier-v3rifier-v3rifier-v3rifier-v3rifier-0123"
 	sum := sha256.Sum256([]byte(verifier))
@@ -192,6 +194,7 @@ func TestAuthorizeAndPKCE(t *testing.T) {
 }
 
 func TestRefreshRotationAndRevocation(t *testing.T) {
+	t.Parallel()
 	s, base := start(t)
 	q := url.Values{"client_id": {DemoClientID}, "response_type": {"code"}, "redirect_uri": {DemoRedirectURI},
 		"scope": {"offline_access User.Read"}}
@@ -227,6 +230,7 @@ func TestRefreshRotationAndRevocation(t *testing.T) {
 }
 
 func TestAuthorizePages(t *testing.T) {
+	t.Parallel()
 	s, base := start(t)
 	cases := []struct {
 		name string
@@ -283,6 +287,7 @@ func TestAuthorizePages(t *testing.T) {
 }
 
 func TestDeviceCodeAndPublicClient(t *testing.T) {
+	t.Parallel()
 	pub := App{ClientID: "6b1d3f5a-9c2e-4e7b-8a4d-1f3c5e7a9b2d", TenantID: DemoTenantID, PublicClient: true,
 		Secrets: []Secret{{ID: "x", Value: "pubsecret-value-0000000000"}}}
 	s, base := start(t, DemoApp(), pub)
@@ -326,6 +331,7 @@ func TestDeviceCodeAndPublicClient(t *testing.T) {
 }
 
 func TestGraphMe(t *testing.T) {
+	t.Parallel()
 	s, base := start(t)
 	me := func(tok string) (int, map[string]any) {
 		req, _ := http.NewRequest(http.MethodGet, base+"/v1.0/me", nil)
@@ -365,6 +371,7 @@ func TestGraphMe(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	s, base := start(t)
 	s.AddFault(Fault{Endpoint: "token", Status: 500, Body: "{not json", Times: 2})
 	for i := 0; i < 2; i++ {
@@ -408,6 +415,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestHandlerAndConcurrency(t *testing.T) {
+	t.Parallel()
 	s := New([]App{DemoApp()}, nil)
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
@@ -435,6 +443,7 @@ func TestHandlerAndConcurrency(t *testing.T) {
 }
 
 func TestDemoApp(t *testing.T) {
+	t.Parallel()
 	a := DemoApp()
 	if len(a.Secrets) != 1 || !regexp.MustCompile(`^[A-Za-z0-9~._-]{3}8Q~[A-Za-z0-9~._-]{34}$`).MatchString(a.Secrets[0].Value) {
 		t.Errorf("secret value format: %q", a.Secrets[0].Value)
