@@ -46,13 +46,13 @@ type HealthState int
 // The states, in the order a front end should mention them (most urgent first for the ones
 // that need action).
 const (
-	HealthOK             HealthState = iota
-	HealthKeychainMissing            // the config file names a keychain item the keychain no longer has
-	HealthSecretExpired              // the client secret is past its expiry date
-	HealthReconsent                  // the refresh token is past Microsoft's inactivity limit
-	HealthNoRefreshToken             // a delegated profile without offline_access
-	HealthMissingScopes              // Microsoft granted fewer scopes than the profile asks for
-	HealthSecretExpiring             // the client secret expires within SecretWarnDays
+	HealthOK              HealthState = iota
+	HealthKeychainMissing             // the config file names a keychain item the keychain no longer has
+	HealthSecretExpired               // the client secret is past its expiry date
+	HealthReconsent                   // the refresh token is past Microsoft's inactivity limit
+	HealthNoRefreshToken              // a delegated profile without offline_access
+	HealthMissingScopes               // Microsoft granted fewer scopes than the profile asks for
+	HealthSecretExpiring              // the client secret expires within SecretWarnDays
 )
 
 // Remedy is what repairs a finding.

@@ -45,7 +45,9 @@ func TestHealthRules(t *testing.T) {
 			HealthReconsent, SeverityAction, "re-consent", RemedyReconsent},
 		{"89 days unused is fine", web(func(p *keyring.Profile) { p.LastRefresh = now.AddDate(0, 0, -89) }),
 			HealthOK, SeverityOK, "ok", RemedyNone},
-		{"no offline_access", web(func(p *keyring.Profile) { p.RequestedScopes, p.GrantedScopes = []string{"User.Read"}, []string{"User.Read"} }),
+		{"no offline_access", web(func(p *keyring.Profile) {
+			p.RequestedScopes, p.GrantedScopes = []string{"User.Read"}, []string{"User.Read"}
+		}),
 			HealthNoRefreshToken, SeverityAction, "no refresh token", RemedyReconsent},
 		{"missing scopes", web(func(p *keyring.Profile) { p.RequestedScopes = append([]string{"Mail.Send"}, basic...) }),
 			HealthMissingScopes, SeverityAction, "missing scopes", RemedyReconsent},
