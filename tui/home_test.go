@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -245,5 +246,73 @@ func TestHomeRotatesInPlace(t *testing.T) {
 	sec, err := w.engine.Store.Secrets(t.Context(), "app")
 	if err != nil || sec.ClientSecret != second {
 		t.Fatalf("the new secret was not saved: %v", err)
+	}
+}
+
+// TestConsentAsksForTheErrorPage: a browser sign-in that has not come back after 20 seconds
+// (by the screen's clock) asks prominently whether Microsoft showed an error, with the three
+// errors this registration most likely meets, and e starts the list on the first of them.
+func TestConsentAsksForTheErrorPage(t *testing.T) {
+	sim(t, nil)
+	var clock atomic.Int64
+	clock.Store(frozen.UnixNano())
+	d := readyDraft()
+	h := consentAt(t, d, Options{NoBrowser: true, Now: func() time.Time { return time.Unix(0, clock.Load()).UTC() }})
+	screen := h.waitFor("Waiting…")
+	if strings.Contains(screen, "Did Microsoft show an error") {
+		t.Fatalf("the hint is up at once:\n%s", screen)
+	}
+	clock.Add(int64(19 * time.Second))
+	h.waitFor("9:41 left")
+	if strings.Contains(h.last, "Did Microsoft show an error") {
+		t.Fatalf("the hint is up before 20 seconds:\n%s", h.last)
+	}
+	clock.Add(int64(2 * time.Second))
+	screen = h.waitFor("Did Microsoft show an error? press e")
+	for _, want := range []string{"AADSTS50011", "AADSTS700016", "AADSTS90094"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the hint does not name %s:\n%s", want, screen)
+		}
+	}
+	goldenWithAddress(t, h, d.Port)
+}
+
+func TestConsentErrorPickStartsOnTheHint(t *testing.T) {
+	sim(t, nil)
+	var clock atomic.Int64
+	clock.Store(frozen.UnixNano())
+	d := readyDraft()
+	h := consentAt(t, d, Options{NoBrowser: true, Now: func() time.Time { return time.Unix(0, clock.Load()).UTC() }})
+	h.waitFor("Waiting…")
+	clock.Add(int64(25 * time.Second))
+	h.waitFor("press e")
+	h.send("e")
+	h.waitFor("Which error did Microsoft show")
+	h.send("enter")
+	h.waitFor("AADSTS50011: Redirect URI not registered")
+	h.final()
+}
+
+// TestLikelyErrorsFollowTheAudience: the hint's errors depend on who signs in.
+func TestLikelyErrorsFollowTheAudience(t *testing.T) {
+	t.Parallel()
+	for aud, want := range map[oauth.Audience][]int{
+		oauth.SingleTenant:           {50011, 700016, 90094},
+		oauth.MultiTenant:            {50011, 700016, 90094},
+		oauth.MultiTenantAndPersonal: {50011, 500200, 90094},
+		oauth.PersonalOnly:           {50011, 9002332, 65001},
+	} {
+		d := readyDraft()
+		d.Audience = aud
+		var got []int
+		for _, g := range likelyErrors(d) {
+			if g.Title == "" {
+				t.Errorf("%s: AADSTS%d has no title", aud, g.Code)
+			}
+			got = append(got, g.Code)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: %v, want %v", aud, got, want)
+		}
 	}
 }
