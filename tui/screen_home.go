@@ -455,7 +455,7 @@ func (s *homeScreen) viewList(c *shared) string {
 		s.viewDetail(c, line, p, width)
 	}
 	line("")
-	line(st.Muted.Render(para(c, "enter/v verify · r rotate · p re-consent · d delete · n new · / filter · q quit")))
+	line(st.Muted.Render(para(c, "v verify · r rotate · p re-consent · d delete · n new · / filter · q quit")))
 	return strings.TrimRight(b.String(), "\n")
 }
 
