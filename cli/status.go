@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,13 +13,14 @@ import (
 
 	xterm "github.com/charmbracelet/x/term"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
 )
 
 // inactivityLimit is how long Microsoft keeps an unused refresh token valid.
-const inactivityLimit = 90 * 24 * time.Hour
+const inactivityLimit = creds.RefreshInactivityLimit
 
 type statusOptions struct {
 	json  bool
@@ -150,30 +150,32 @@ func assess(p keyring.Profile, now time.Time, backend string) profileStatus {
 		t := p.SecretExpires
 		days := steps.DaysUntil(now, t)
 		st.SecretExpires, st.SecretDaysLeft = &t, &days
-		switch {
-		case !t.After(now):
-			st.SecretExpired = true
-			action(ExitSecret, fmt.Sprintf("client secret expired on %s: create a new one and run m365creds rotate %s", t.Format(dateFormat), p.Name))
-		case days <= secretWarnDays:
-			st.State = "warning"
-			st.Problems = append(st.Problems, fmt.Sprintf("client secret expires on %s (%s): create a new one and run m365creds rotate %s", t.Format(dateFormat), relDays(days), p.Name))
-		}
+		st.SecretExpired = !t.After(now)
 	}
-	if !p.LastRefresh.IsZero() && p.Kind != oauth.KindApp {
-		last, dead := p.LastRefresh, p.LastRefresh.Add(inactivityLimit)
-		st.LastRefresh, st.RefreshDeadline = &last, &dead
-		if !dead.After(now) {
-			action(ExitConsent, fmt.Sprintf("refresh token unused since %s and past the 90-day limit: sign in again with m365creds setup --profile %s", last.Format(dateFormat), p.Name))
-		}
-	} else if !p.LastRefresh.IsZero() {
+	if !p.LastRefresh.IsZero() {
 		last := p.LastRefresh
 		st.LastRefresh = &last
+		if p.Kind != oauth.KindApp {
+			dead := last.Add(inactivityLimit)
+			st.RefreshDeadline = &dead
+		}
 	}
-	if p.Kind != oauth.KindApp && !slices.ContainsFunc(p.RequestedScopes, func(s string) bool { return strings.EqualFold(s, "offline_access") }) {
-		action(ExitConsent, fmt.Sprintf("no refresh token (offline_access was not requested): tokens stop after an hour; sign in again with offline_access: m365creds setup --profile %s --preset basic", p.Name))
-	}
-	if len(st.MissingScopes) > 0 {
-		action(ExitConsent, fmt.Sprintf("not granted: %s; consent again with m365creds setup --profile %s", strings.Join(st.MissingScopes, ", "), p.Name))
+	// The rules are the engine's, which the home screen uses too; the wording is status's own.
+	for _, f := range creds.Checks(p, now) {
+		switch f.State {
+		case creds.HealthSecretExpired:
+			action(ExitSecret, fmt.Sprintf("client secret expired on %s: create a new one and run m365creds rotate %s", f.When.Format(dateFormat), p.Name))
+		case creds.HealthSecretExpiring:
+			st.State = "warning"
+			st.Problems = append(st.Problems, fmt.Sprintf("client secret expires on %s (%s): create a new one and run m365creds rotate %s", f.When.Format(dateFormat), relDays(f.DaysLeft), p.Name))
+		case creds.HealthReconsent:
+			action(ExitConsent, fmt.Sprintf("refresh token unused since %s and past the 90-day limit: sign in again with m365creds setup --profile %s", f.When.Format(dateFormat), p.Name))
+		case creds.HealthNoRefreshToken:
+			action(ExitConsent, fmt.Sprintf("no refresh token (offline_access was not requested): tokens stop after an hour; sign in again with offline_access: m365creds setup --profile %s --preset basic", p.Name))
+		case creds.HealthMissingScopes:
+			action(ExitConsent, fmt.Sprintf("not granted: %s; consent again with m365creds setup --profile %s", strings.Join(f.Missing, ", "), p.Name))
+		case creds.HealthOK, creds.HealthKeychainMissing: // status reads no secret, so cannot see a lost item
+		}
 	}
 	if st.Problems == nil {
 		st.Problems = []string{}

@@ -41,47 +41,15 @@ func (a *app) runHome() error {
 	return a.homeAction(store, res)
 }
 
-// homeAction carries out what the user picked on the home screen. Leaving the home screen
-// without picking anything is a normal end (exit 0).
+// homeAction reports how the home screen ended. Verify, rotate, re-consent, delete and new
+// all run inside it and show their results there, so leaving it is a normal end (exit 0);
+// a run that saved nothing and left says nothing more.
 func (a *app) homeAction(store *keyring.Store, res tui.Result) error {
-	switch res.Action {
-	case "":
-		a.wizardDone(store, res, time.Time{})
-		return nil
-	case "new":
-		if res.Saved != nil {
-			a.wizardDone(store, res, time.Time{})
-			return nil
-		}
-		res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Engine: a.engine(store)})
-		if err != nil {
-			return err
-		}
-		return a.wizardEnd(store, res, time.Time{})
+	if res.Action != "" {
+		return fmt.Errorf("unknown home screen action %q", res.Action)
 	}
-	p, err := store.Profile(res.Profile)
-	if err != nil {
-		return unknownProfile(err)
-	}
-	switch res.Action {
-	case "rotate":
-		return a.rotateWizard(store, p, "", time.Time{})
-	case "reconsent":
-		sec, err := store.Secrets(a.ctx, p.Name)
-		if err != nil {
-			return err
-		}
-		res, err := a.runTUI(tui.Options{Mode: steps.ModeReconsent, Draft: steps.FromProfile(p, sec), Engine: a.engine(store)})
-		if err != nil {
-			return err
-		}
-		return a.wizardEnd(store, res, time.Time{})
-	case "verify":
-		return a.verifyProfile(store, p)
-	case "delete":
-		return a.deleteProfile(store, p, false)
-	}
-	return fmt.Errorf("unknown home screen action %q", res.Action)
+	a.wizardDone(store, res, time.Time{})
+	return nil
 }
 
 // wizardEnd reports a finished wizard; leaving it before saving is exit 1.

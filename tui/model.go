@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/steps"
 )
 
@@ -160,7 +161,7 @@ func New(opts Options) Model {
 	s.help.Styles = help.DefaultStyles(true)
 	s.screens = newScreens(&s.c)
 	if len(opts.Profiles) > 0 {
-		s.home = &homeScreen{profiles: opts.Profiles}
+		s.home = newHomeScreen(opts.Profiles)
 		s.onHome = true
 	}
 	s.drafts, s.initial = draftsFor(opts), s.c.wiz.Keep()
@@ -202,7 +203,10 @@ func (m Model) stopAll() {
 
 // Init asks for the terminal's background colour and size and enters the first screen.
 func (m Model) Init() tea.Cmd {
-	if m.s.onHome || m.s.resume != nil {
+	if m.s.onHome && m.s.resume == nil {
+		return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize, m.s.home.enter(&m.s.c))
+	}
+	if m.s.resume != nil {
 		return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize)
 	}
 	return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize, m.current().enter(&m.s.c))
@@ -253,7 +257,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 			s.c.status = ""
 			return m, m.pickerKey(msg)
 		}
-		typing := !s.onHome && m.current().typing()
+		typing := (s.onHome && s.home.typing()) || (!s.onHome && m.current().typing())
 		if key.Matches(msg, s.c.keys.Help) && (!typing || msg.String() == "f1") {
 			s.showHelp, s.helpScroll = true, 0
 			return m, nil
@@ -303,7 +307,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.navigate(func() error { return s.c.wiz.JumpTo(msg.to) })
 	}
 	if s.onHome {
-		return m, s.home.update(&s.c, msg, m.leaveHome)
+		return m, s.home.update(&s.c, msg, m.startWizard)
 	}
 	cmd := m.current().update(&s.c, msg)
 	if nav := s.c.nav; nav != nil {
@@ -323,6 +327,9 @@ func (m Model) navigate(step func() error) tea.Cmd {
 	from := m.current()
 	err := step()
 	if errors.Is(err, errNoStepBack) {
+		if m.s.home != nil { // a wizard started from the home screen goes back there
+			return m.returnHome(nil)
+		}
 		return m.askQuit() // esc on the first step
 	}
 	if l, ok := from.(interface{ leave(*shared) }); ok && err == nil {
@@ -353,17 +360,36 @@ func (m Model) move(err error) tea.Cmd {
 	s.scroll, s.picker = 0, nil
 	keep := s.keepDraft()
 	if s.c.wiz.Current() == steps.Done {
-		s.result.Saved = s.screens[steps.Save].(*saveScreen).saved
+		saved := s.screens[steps.Save].(*saveScreen).saved
+		if s.home != nil {
+			return m.returnHome(saved) // the home screen reports it
+		}
+		s.result.Saved = saved
 		s.cancel()
 		return tea.Quit
 	}
 	return tea.Batch(keep, m.current().enter(&s.c))
 }
 
-// leaveHome starts the wizard for a new profile from the home screen.
-func (m Model) leaveHome() tea.Cmd {
-	m.s.onHome = false
-	return m.current().enter(&m.s.c)
+// startWizard leaves the home screen for the wizard in mode, with fresh screens for d.
+func (m Model) startWizard(mode steps.Mode, d steps.Draft) tea.Cmd {
+	s := m.s
+	if d.Port == 0 {
+		d.Port = steps.DefaultPort
+	}
+	s.c.wiz = steps.New(mode, d)
+	s.c.rotated, s.c.fieldErr, s.c.status = nil, nil, ""
+	s.screens = newScreens(&s.c)
+	s.onHome = false
+	return m.current().enter(&s.c)
+}
+
+// returnHome ends a wizard started from the home screen; saved is what it saved, if anything.
+func (m Model) returnHome(saved *keyring.Profile) tea.Cmd {
+	s := m.s
+	s.screens[steps.Consent].(*consentScreen).stop() // no listener outlives its step
+	s.onHome = true
+	return s.home.wizardEnded(&s.c, s.c.wiz.Mode, saved)
 }
 
 func (s *state) layout() {
@@ -399,6 +425,9 @@ func (m Model) View() tea.View {
 	} else if s.onHome {
 		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — profiles"))
 		title, body, binds = "Your profiles", s.home.view(c), s.home.bindings(c)
+		if !s.showHelp {
+			cur = s.home.cursorPos(c)
+		}
 	} else {
 		top = append(top, m.breadcrumb())
 		scr := m.current()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -319,6 +320,9 @@ func (s *consentScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 			return simulateCmd(s.attempt, c.opts.Demo.SimulateBrowser, s.signIn.URL)
 		case key.Matches(km, k.PickError):
 			s.state, s.pick, s.pickText = csPick, 0, false
+			if c.now().Sub(s.started) >= errorHintAfter { // start on the first error the hint named
+				s.pick = max(0, slices.IndexFunc(s.pickList, func(g oauth.Guidance) bool { return g.Code == likelyErrors(*d)[0].Code }))
+			}
 		}
 	case csPaste:
 		switch {
@@ -471,9 +475,12 @@ func (s *consentScreen) view(c *shared) string {
 		} else {
 			line(st.Muted.Render(para(c, "It comes back here by itself. If the browser cannot reach this machine, press p and paste the address it ends on.")))
 		}
-		if s.state == csPaste {
+		switch {
+		case s.state == csPaste:
 			line(st.Muted.Render(para(c, "If Microsoft shows an error on its own page instead (AADSTS…), press esc, then e.")))
-		} else {
+		case c.now().Sub(s.started) >= errorHintAfter:
+			s.viewErrorHint(c, line, width)
+		default:
 			line(st.Muted.Render(para(c, "If Microsoft shows an error on its own page instead (AADSTS…), press e.")))
 		}
 		if s.signIn.Tunnel != "" {
@@ -513,6 +520,43 @@ func (s *consentScreen) view(c *shared) string {
 	}
 	_ = d
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// errorHintAfter is how long the browser may take before the screen asks whether Microsoft
+// showed an error: a sign-in that works comes back in seconds, and an error page (a wrong
+// redirect URI, say) never comes back at all.
+const errorHintAfter = 20 * time.Second
+
+// viewErrorHint asks, prominently, whether Microsoft showed an error, naming the ones this
+// registration most likely meets.
+func (s *consentScreen) viewErrorHint(c *shared, line func(string), width int) {
+	st := c.st
+	line("")
+	line(st.Warn.Bold(true).Render("▶ Did Microsoft show an error? press e"))
+	for _, g := range likelyErrors(c.wiz.Draft) {
+		line(ansi.Truncate(fmt.Sprintf("  AADSTS%-8d %s", g.Code, g.Title), width, "…"))
+	}
+}
+
+// likelyErrors are the three errors a browser sign-in of this registration most often ends
+// on: a redirect URI that does not match (or sits under the wrong platform), then the one its
+// audience invites, then consent.
+func likelyErrors(d steps.Draft) []oauth.Guidance {
+	codes := []int{50011, 700016, 90094} // wrong redirect URI; wrong client ID or tenant; admin consent
+	switch d.Audience {
+	case oauth.PersonalOnly:
+		// Registered for work accounts only, but signing in through consumers; personal
+		// accounts have no administrator, so consent is the user's own.
+		codes = []int{50011, 9002332, 65001}
+	case oauth.MultiTenantAndPersonal:
+		codes = []int{50011, 500200, 90094} // a personal account on an app registered for organisations only
+	case oauth.SingleTenant, oauth.MultiTenant:
+	}
+	var out []oauth.Guidance
+	for _, code := range codes {
+		out = append(out, oauth.ExplainText(fmt.Sprintf("AADSTS%d", code), d.App()))
+	}
+	return out
 }
 
 // needsAdmin reports whether the error is one an administrator's consent resolves.

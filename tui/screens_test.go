@@ -327,25 +327,6 @@ func homeProfiles() []keyring.Profile {
 	}
 }
 
-func TestHomeScreen(t *testing.T) {
-	h := start(t, Options{Profiles: homeProfiles(), Draft: steps.NewDraft()})
-	h.send("down")
-	h.waitFor("fabrikam")
-	h.golden()
-}
-
-func TestHomeActionsEndWithAResult(t *testing.T) {
-	profiles := []keyring.Profile{{Name: "a", Kind: oauth.KindWeb}, {Name: "b", Kind: oauth.KindWeb}}
-	for _, tt := range []struct{ key, action string }{{"r", "rotate"}, {"p", "reconsent"}, {"v", "verify"}, {"d", "delete"}} {
-		h := start(t, Options{Profiles: profiles, Draft: steps.NewDraft()})
-		h.send("down", tt.key)
-		m := h.tm.FinalModel(t).(Model) // the action ends the program by itself
-		if m.s.result.Action != tt.action || m.s.result.Profile != "b" {
-			t.Errorf("key %s: result %+v", tt.key, m.s.result)
-		}
-	}
-}
-
 func TestHomeNewStartsTheWizard(t *testing.T) {
 	h := start(t, Options{Profiles: homeProfiles(), Draft: steps.NewDraft()})
 	h.waitFor("Your profiles")

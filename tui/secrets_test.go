@@ -62,7 +62,7 @@ func TestGoldensFit(t *testing.T) {
 }
 
 // sizeRE reads the terminal size from a golden file's name.
-var sizeRE = regexp.MustCompile(`/(\d+)x(\d+)\b`)
+var sizeRE = regexp.MustCompile(`/(\d+)x(\d+)(?:[-_/.]|$)`)
 
 func goldenFiles(t *testing.T) []string {
 	t.Helper()

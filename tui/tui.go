@@ -9,9 +9,8 @@
 // Update, and reports back as typed messages tagged with the attempt they belong to; Update
 // and View only move state and draw it.
 //
-// The home screen ends the program with a Result naming the action (rotate, reconsent,
-// verify, delete) and the profile; the command line carries it out, starting the wizard again
-// in the matching mode for rotate and reconsent. "New" starts the wizard in place.
+// The home screen runs verify and delete through the engine and shows their results; rotate,
+// re-consent and new start the wizard in place, which comes back to the list when it ends.
 package tui
 
 import (
@@ -59,7 +58,7 @@ type Demo struct {
 // Result is what the run ended with.
 type Result struct {
 	Saved   *keyring.Profile // the profile saved, if any
-	Action  string           // from the home screen: "", "new", "rotate", "reconsent", "verify", "delete"
+	Action  string           // "" from the wizard; the command line sets "rotate" for its own report
 	Profile string           // the profile the action is for
 }
 
