@@ -12,8 +12,6 @@ import (
 	"github.com/m365creds/m365creds/steps"
 )
 
-// secretWarnDays is how early token and status start warning about an expiring secret.
-const secretWarnDays = 30
 
 type tokenOptions struct {
 	scope    string
@@ -91,7 +89,7 @@ func (a *app) warnSecretExpiry(p keyring.Profile) {
 	case !p.SecretExpires.After(a.now()):
 		a.warnf("the client secret of profile %q expired on %s. Create a new one and run: m365creds rotate %s",
 			p.Name, p.SecretExpires.Format(dateFormat), p.Name)
-	case days <= secretWarnDays:
+	case days <= creds.SecretWarnDays:
 		a.warnf("the client secret of profile %q expires on %s (%s). Create a new one and run: m365creds rotate %s",
 			p.Name, p.SecretExpires.Format(dateFormat), relDays(days), p.Name)
 	}

@@ -8,6 +8,7 @@ import (
 // The items SecretsWithout can leave out.
 const (
 	ItemClientSecret = itemClientSecret
+	ItemRefreshToken = itemRefreshToken
 )
 
 // SecretsWithout reads a profile's secrets except one item: rotate repairs a lost client secret

@@ -158,7 +158,7 @@ func New(opts Options) Model {
 		help:   help.New(),
 		cancel: cancel,
 	}
-	s.help.Styles = help.DefaultStyles(true)
+	s.help.Styles = helpStyles(true, opts.NoColor)
 	s.screens = newScreens(&s.c)
 	if len(opts.Profiles) > 0 {
 		s.home = newHomeScreen(opts.Profiles)
@@ -280,7 +280,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.BackgroundColorMsg:
 		s.c.st = NewStyles(msg.IsDark(), s.c.opts.NoColor)
-		s.help.Styles = help.DefaultStyles(msg.IsDark())
+		s.help.Styles = helpStyles(msg.IsDark(), s.c.opts.NoColor)
 		return m, nil
 	case statusMsg:
 		s.c.status = string(msg)
@@ -637,4 +637,14 @@ func fit(s string, width int) string {
 // wrapText wraps plain text to width cells.
 func wrapText(s string, width int) string {
 	return lipgloss.NewStyle().Width(max(width, 10)).Render(s)
+}
+
+// helpStyles are the key line's styles; without colour they are plain, like every other style.
+func helpStyles(isDark, noColor bool) help.Styles {
+	if !noColor {
+		return help.DefaultStyles(isDark)
+	}
+	plain := lipgloss.NewStyle()
+	return help.Styles{Ellipsis: plain, ShortKey: plain.Bold(true), ShortDesc: plain, ShortSeparator: plain,
+		FullKey: plain.Bold(true), FullDesc: plain, FullSeparator: plain}
 }

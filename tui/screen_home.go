@@ -324,9 +324,6 @@ func (s *homeScreen) key(c *shared, km tea.KeyPressMsg, start wizardStarter) tea
 	return nil
 }
 
-// refreshTokenItem is the keychain item re-consent replaces, so a lost one does not stop it.
-const refreshTokenItem = "refresh-token"
-
 // wizardFor reads what the wizard needs from the keychain, then starts it in mode. A lost
 // client secret is what rotation replaces, and a lost refresh token what re-consent does.
 func (s *homeScreen) wizardFor(c *shared, p keyring.Profile, mode steps.Mode) tea.Cmd {
@@ -339,7 +336,7 @@ func (s *homeScreen) wizardFor(c *shared, p keyring.Profile, mode steps.Mode) te
 		case mode == steps.ModeRotate && errors.Is(err, keyring.ErrLostSecret):
 			sec, err = store.SecretsWithout(ctx, p.Name, keyring.ItemClientSecret)
 		case mode == steps.ModeReconsent && errors.Is(err, keyring.ErrLostRefreshToken):
-			sec, err = store.SecretsWithout(ctx, p.Name, refreshTokenItem)
+			sec, err = store.SecretsWithout(ctx, p.Name, keyring.ItemRefreshToken)
 		}
 		if err != nil {
 			return homeWizardMsg{gen: gen, err: &creds.Error{Problem: creds.ProblemOf(err), Op: creds.OpToken, Profile: p.Name, Doing: "reading the keychain", Err: err}}
