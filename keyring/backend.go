@@ -26,6 +26,33 @@ type backend interface {
 
 var errItemMissing = errors.New("item not found")
 
+// batchGetter is a backend that reads several items in one go (the Secret Service, where
+// each round trip costs more than the read itself). The values of missing items are absent.
+type batchGetter interface {
+	getMany(service string, accounts []string) (map[string]string, error)
+}
+
+// getEach is getMany for backends that read one item at a time.
+func getEach(b backend, service string, accounts []string) (map[string]string, error) {
+	values := make(map[string]string, len(accounts))
+	for _, acct := range accounts {
+		v, err := b.get(service, acct)
+		if errors.Is(err, errItemMissing) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		values[acct] = v
+	}
+	return values, nil
+}
+
+// directRead lets osKeychain read the Secret Service over D-Bus itself. Only go-keyring's own
+// mock (a test) turns it off: the mock replaces go-keyring's provider, which a direct read
+// would bypass.
+var directRead = true
+
 // osKeychain is the platform keychain through go-keyring.
 type osKeychain struct{}
 

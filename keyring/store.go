@@ -383,15 +383,21 @@ func (s *Store) read(ctx context.Context, name string, wanted []string) (Secrets
 
 func (s *Store) readEntry(ctx context.Context, e *entry, wanted []string) (Secrets, error) {
 	var sec Secrets
+	items := make([]string, 0, len(wanted))
 	for _, item := range e.Items {
-		if !slices.Contains(wanted, item) {
-			continue
+		if slices.Contains(wanted, item) {
+			items = append(items, item)
 		}
-		value, err := s.readItem(ctx, e.Name, item, e.Generation)
-		if err != nil {
-			return Secrets{}, err
-		}
-		if err := decodeItem(&sec, item, value); err != nil {
+	}
+	if len(items) == 0 {
+		return sec, nil
+	}
+	values, err := s.readItems(ctx, e.Name, e.Generation, items)
+	if err != nil {
+		return Secrets{}, err
+	}
+	for _, item := range items {
+		if err := decodeItem(&sec, item, values[item]); err != nil {
 			return Secrets{}, err
 		}
 	}
@@ -526,37 +532,70 @@ func split(value string, size int) []string {
 }
 
 func (s *Store) readItem(ctx context.Context, profile, item, gen string) (string, error) {
-	acct := account(profile, item, gen)
-	head, err := s.get(ctx, acct)
-	if errors.Is(err, errItemMissing) {
-		return "", &LostItemError{Profile: profile, Item: item}
+	values, err := s.readItems(ctx, profile, gen, []string{item})
+	return values[item], err
+}
+
+// readItems reads items of one generation in two batches at most: every item's first (or
+// only) part together, then every chunk of the chunked ones together. Problems are reported
+// for the first item in the order given.
+func (s *Store) readItems(ctx context.Context, profile, gen string, items []string) (map[string]string, error) {
+	accts := make([]string, len(items))
+	for i, item := range items {
+		accts[i] = account(profile, item, gen)
 	}
+	heads, err := s.getMany(ctx, accts)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if v, ok := strings.CutPrefix(head, "="); ok {
-		return v, nil
+	type chunked struct {
+		item, acct, sum string
+		count           int
 	}
-	count, sum, ok := parseHeader(head)
-	if !ok {
-		return "", fmt.Errorf("the %s of profile %q in the keychain is damaged", item, profile)
-	}
-	var b strings.Builder
-	for i := 1; i <= count; i++ {
-		c, err := s.get(ctx, acct+"#"+strconv.Itoa(i))
-		if err != nil {
-			if errors.Is(err, errItemMissing) {
-				return "", &LostItemError{Profile: profile, Item: item, Detail: fmt.Sprintf(" (part %d of %d)", i, count)}
-			}
-			return "", err
+	values := make(map[string]string, len(items))
+	var parted []chunked
+	var chunkAccts []string
+	for i, item := range items {
+		head, ok := heads[accts[i]]
+		if !ok {
+			return nil, &LostItemError{Profile: profile, Item: item}
 		}
-		b.WriteString(c)
+		if v, ok := strings.CutPrefix(head, "="); ok {
+			values[item] = v
+			continue
+		}
+		count, sum, ok := parseHeader(head)
+		if !ok {
+			return nil, fmt.Errorf("the %s of profile %q in the keychain is damaged", item, profile)
+		}
+		parted = append(parted, chunked{item: item, acct: accts[i], sum: sum, count: count})
+		for n := 1; n <= count; n++ {
+			chunkAccts = append(chunkAccts, accts[i]+"#"+strconv.Itoa(n))
+		}
 	}
-	got := sha256.Sum256([]byte(b.String()))
-	if hex.EncodeToString(got[:]) != sum {
-		return "", fmt.Errorf("the parts of the %s of profile %q in the keychain do not match", item, profile)
+	if len(parted) == 0 {
+		return values, nil
 	}
-	return b.String(), nil
+	chunks, err := s.getMany(ctx, chunkAccts)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range parted {
+		var b strings.Builder
+		for n := 1; n <= c.count; n++ {
+			part, ok := chunks[c.acct+"#"+strconv.Itoa(n)]
+			if !ok {
+				return nil, &LostItemError{Profile: profile, Item: c.item, Detail: fmt.Sprintf(" (part %d of %d)", n, c.count)}
+			}
+			b.WriteString(part)
+		}
+		got := sha256.Sum256([]byte(b.String()))
+		if hex.EncodeToString(got[:]) != c.sum {
+			return nil, fmt.Errorf("the parts of the %s of profile %q in the keychain do not match", c.item, profile)
+		}
+		values[c.item] = b.String()
+	}
+	return values, nil
 }
 
 func parseHeader(head string) (int, string, bool) {
@@ -986,6 +1025,17 @@ func (s *Store) set(ctx context.Context, acct, value string) error {
 
 func (s *Store) get(ctx context.Context, acct string) (string, error) {
 	v, err := withTimeout(ctx, s.opts.Timeout, func() (string, error) { return s.backend.get(s.opts.Service, acct) })
+	return v, s.explain(err)
+}
+
+// getMany is get for several accounts under one time-out; missing ones are absent.
+func (s *Store) getMany(ctx context.Context, accts []string) (map[string]string, error) {
+	v, err := withTimeout(ctx, s.opts.Timeout, func() (map[string]string, error) {
+		if b, ok := s.backend.(batchGetter); ok {
+			return b.getMany(s.opts.Service, accts)
+		}
+		return getEach(s.backend, s.opts.Service, accts)
+	})
 	return v, s.explain(err)
 }
 

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package keyring
+
+// getMany reads several items through go-keyring one by one: macOS and Windows answer a read
+// in one call already.
+func (k osKeychain) getMany(service string, accounts []string) (map[string]string, error) {
+	return getEach(k, service, accounts)
+}
