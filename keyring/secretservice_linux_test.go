@@ -1,0 +1,231 @@
+package keyring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dbus "github.com/godbus/dbus/v5"
+	gokeyring "github.com/zalando/go-keyring"
+
+	"github.com/m365creds/m365creds/internal/testkeychain"
+)
+
+// TestDirectReadMatchesGoKeyring writes items with go-keyring and checks that the direct
+// reader returns byte for byte what go-keyring's Get returns, and the same absence.
+func TestDirectReadMatchesGoKeyring(t *testing.T) {
+	testkeychain.Require(t)
+	const service = "m365creds-test-direct"
+	values := map[string]string{
+		"plain":   "=abc8Q~secret",
+		"unicode": "=Grüße, 東京 🚀",
+		"header":  "#3:" + strings.Repeat("a", 64),
+		"big":     strings.Repeat("x", 9000),
+		"spaces":  "  leading and trailing  ",
+	}
+	for acct, v := range values {
+		if err := gokeyring.Set(service, acct, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = gokeyring.DeleteAll(service) })
+	accounts := []string{"plain", "unicode", "missing", "header", "big", "spaces"}
+	got, err := ssReader.getMany(service, accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, acct := range accounts {
+		want, err := gokeyring.Get(service, acct)
+		v, ok := got[acct]
+		switch {
+		case errors.Is(err, gokeyring.ErrNotFound):
+			if ok {
+				t.Errorf("%s: direct read found %q, go-keyring finds nothing", acct, v)
+			}
+		case err != nil:
+			t.Fatalf("go-keyring Get %s: %v", acct, err)
+		case !ok || v != want:
+			t.Errorf("%s: direct read %q (found %v), go-keyring %q", acct, v, ok, want)
+		}
+	}
+	if _, ok := got["missing"]; ok || len(got) != len(values) {
+		t.Errorf("direct read returned %d values, want %d", len(got), len(values))
+	}
+	// Another service's item of the same account stays invisible.
+	other, err := ssReader.getMany(service+"-other", []string{"plain"})
+	if err != nil || len(other) != 0 {
+		t.Errorf("other service: %v %v", other, err)
+	}
+}
+
+// TestDirectReadConcurrent reads from many goroutines at once, sharing one connection and
+// session, as a wizard and its token refreshes may.
+func TestDirectReadConcurrent(t *testing.T) {
+	testkeychain.Require(t)
+	const service = "m365creds-test-direct-conc"
+	for i := range 5 {
+		if err := gokeyring.Set(service, fmt.Sprint("a", i), fmt.Sprint("value-", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = gokeyring.DeleteAll(service) })
+	ssReader.forget(mustSessionBus(t)) // every goroutine may race to open the session
+	var wg sync.WaitGroup
+	for g := range 50 {
+		wg.Go(func() {
+			i := g % 5
+			got, err := ssReader.getMany(service, []string{fmt.Sprint("a", i), "none"})
+			if err != nil || len(got) != 1 || got[fmt.Sprint("a", i)] != fmt.Sprint("value-", i) {
+				t.Errorf("goroutine %d: %v %v", g, got, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func mustSessionBus(t *testing.T) *dbus.Conn {
+	t.Helper()
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// secretServiceCalls counts the Secret Service method calls this process makes while fn runs,
+// watched from a second connection turned into a bus monitor.
+func secretServiceCalls(t *testing.T, fn func()) int {
+	t.Helper()
+	sender := mustSessionBus(t).Names()[0]
+	mon, err := dbus.SessionBusPrivate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	if err := mon.Auth(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := mon.Hello(); err != nil {
+		t.Fatal(err)
+	}
+	msgs := make(chan *dbus.Message, 1000)
+	mon.Eavesdrop(msgs)
+	rule := fmt.Sprintf("type='method_call',sender='%s',destination='%s'", sender, ssName)
+	// With eavesdropping on, the reply comes through msgs too: wait for it, so the monitor
+	// is in place before fn runs.
+	mon.BusObject().Go("org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, nil, []string{rule}, uint32(0))
+	for m := range msgs {
+		if m.Type == dbus.TypeError {
+			t.Fatalf("BecomeMonitor: %v", m.Body)
+		}
+		if m.Type == dbus.TypeMethodReply {
+			break
+		}
+	}
+	fn()
+	// A final call marks the end: everything before it has reached the monitor.
+	if err := mustSessionBus(t).Object(ssName, ssPath).Call("org.freedesktop.DBus.Peer.Ping", 0).Err; err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		select {
+		case m := <-msgs:
+			if m.Type != dbus.TypeMethodCall {
+				continue
+			}
+			if member, _ := m.Headers[dbus.FieldMember].Value().(string); member == "Ping" {
+				return n
+			}
+			n++
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the monitor saw no end marker after %d calls", n)
+		}
+	}
+}
+
+// TestSecretServiceCallCount holds the hot reads to their minimum: three calls for the cached
+// access token of a fresh process, five for everything a refresh reads, and one call fewer
+// once the session is open.
+func TestSecretServiceCallCount(t *testing.T) {
+	s := realStore(t)
+	ctx := context.Background()
+	if err := s.Save(ctx, sampleProfile("calls"), sampleSecrets("c")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		fresh bool
+		read  func() error
+		max   int
+	}{
+		{"access token, new session", true, func() error { _, err := s.AccessToken(ctx, "calls"); return err }, 3},
+		{"access token, open session", false, func() error { _, err := s.AccessToken(ctx, "calls"); return err }, 2},
+		{"all secrets, new session", true, func() error { _, err := s.Secrets(ctx, "calls"); return err }, 5},
+	} {
+		if tc.fresh {
+			ssReader.forget(mustSessionBus(t))
+		}
+		var err error
+		n := secretServiceCalls(t, func() { err = tc.read() })
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if n > tc.max {
+			t.Errorf("%s: %d Secret Service calls, want at most %d", tc.name, n, tc.max)
+		}
+		t.Logf("%s: %d calls", tc.name, n)
+	}
+}
+
+// TestDirectReadLockedCollection locks the login collection and checks that a read reports
+// the locked keyring as go-keyring's path does (nobody can answer the unlock prompt here),
+// then unlocks it with the test password and reads again.
+func TestDirectReadLockedCollection(t *testing.T) {
+	s := realStore(t)
+	ctx := context.Background()
+	if err := s.Save(ctx, sampleProfile("locked"), sampleSecrets("l")); err != nil {
+		t.Fatal(err)
+	}
+	conn := mustSessionBus(t)
+	svc := conn.Object(ssName, ssPath)
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := svc.Call(ssService+".Lock", 0, []dbus.ObjectPath{ssLoginPath}).Store(&locked, &prompt); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unlockLogin(t, conn) })
+	short := *s
+	short.opts.Timeout = 3 * time.Second
+	start := time.Now()
+	_, err := short.AccessToken(ctx, "locked")
+	var ue *UnavailableError
+	if !errors.As(err, &ue) || ue.Reason != "the login keyring is locked" {
+		t.Fatalf("read of a locked collection: %v, want the locked-keyring UnavailableError", err)
+	}
+	t.Logf("locked: %v (after %v)", err, time.Since(start))
+	unlockLogin(t, conn)
+	if _, err := s.AccessToken(ctx, "locked"); err != nil {
+		t.Fatalf("after unlocking: %v", err)
+	}
+}
+
+// unlockLogin unlocks the login collection with the password testkeychain created it with,
+// through gnome-keyring's own interface for that (the Secret Service API can only prompt).
+func unlockLogin(t *testing.T, conn *dbus.Conn) {
+	t.Helper()
+	var ignored dbus.Variant
+	var session dbus.ObjectPath
+	if err := conn.Object(ssName, ssPath).Call(ssService+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&ignored, &session); err != nil {
+		t.Fatal(err)
+	}
+	master := ssSecret{Session: session, Parameters: []byte{}, Value: []byte("m365creds-test"), ContentType: "text/plain"}
+	if err := conn.Object(ssName, ssPath).Call("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface.UnlockWithMasterPassword", 0,
+		dbus.ObjectPath(ssLoginPath), master).Err; err != nil {
+		t.Fatal(err)
+	}
+}
