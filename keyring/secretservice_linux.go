@@ -99,7 +99,8 @@ func (r *directReader) getMany(service string, accounts []string) (map[string]st
 	paths := make([]dbus.ObjectPath, 0, len(accounts))
 	pathOf := make(map[dbus.ObjectPath]string, len(accounts))
 	missing := false
-	for i, call := range searches {
+	for i, acct := range accounts {
+		call := searches[i]
 		<-call.Done
 		var found []dbus.ObjectPath
 		if err := call.Store(&found); err != nil {
@@ -111,7 +112,7 @@ func (r *directReader) getMany(service string, accounts []string) (map[string]st
 			continue
 		}
 		paths = append(paths, found[0]) // go-keyring takes the first match too
-		pathOf[found[0]] = accounts[i]
+		pathOf[found[0]] = acct
 	}
 	if missing {
 		// A locked collection may hide its items from a search; go-keyring unlocks first.

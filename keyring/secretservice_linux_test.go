@@ -199,10 +199,14 @@ func TestDirectReadLockedCollection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unlockLogin(t, conn) })
-	short := *s
-	short.opts.Timeout = 3 * time.Second
+	opts := s.opts
+	opts.Timeout = 3 * time.Second
+	short, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
-	_, err := short.AccessToken(ctx, "locked")
+	_, err = short.AccessToken(ctx, "locked")
 	var ue *UnavailableError
 	if !errors.As(err, &ue) || ue.Reason != "the login keyring is locked" {
 		t.Fatalf("read of a locked collection: %v, want the locked-keyring UnavailableError", err)

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -139,6 +140,7 @@ type Store struct {
 	opts    Options
 	path    string
 	backend backend
+	cache   configCache
 	// stage, when set by a test, is called at the points a crash matters most:
 	// "before-commit" (all items written and verified, config not yet switched) and
 	// "after-commit" (config switched, old items not yet removed).
@@ -187,7 +189,50 @@ func (s *Store) BackendName() string { return s.backend.name() }
 // Path is the config file's location.
 func (s *Store) Path() string { return s.path }
 
+// configCache keeps the parsed config file of one Store, so that a command parses it once.
+// It is valid while the file is the same one (writes replace it through a rename, so a new
+// file) with the same modification time and size (for edits in place).
+type configCache struct {
+	mu   sync.Mutex
+	cfg  *config
+	info os.FileInfo
+}
+
+func (c *configCache) lookup(info os.FileInfo) *config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg == nil || !os.SameFile(c.info, info) || !c.info.ModTime().Equal(info.ModTime()) || c.info.Size() != info.Size() {
+		return nil
+	}
+	return c.cfg
+}
+
+func (c *configCache) keep(cfg *config, info os.FileInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg, c.info = cfg, info
+}
+
+// load returns the config file's contents, parsed again only when the file has changed. The
+// result is shared: readers must not change it (update works on its own fresh copy).
 func (s *Store) load() (*config, error) {
+	info, err := os.Stat(s.path)
+	if err == nil {
+		if cfg := s.cache.lookup(info); cfg != nil {
+			return cfg, nil
+		}
+	}
+	cfg, err := s.loadFile()
+	if err == nil && info != nil {
+		// Stat came first: a change between it and the read only makes the next call
+		// parse again.
+		s.cache.keep(cfg, info)
+	}
+	return cfg, err
+}
+
+// loadFile reads and parses the config file, without the cache.
+func (s *Store) loadFile() (*config, error) {
 	raw, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return &config{Version: configVersion, Profiles: map[string]*entry{}}, nil
@@ -284,7 +329,7 @@ func (s *Store) update(ctx context.Context, fn func(*config) error) error {
 		return err
 	}
 	defer unlock()
-	cfg, err := s.load()
+	cfg, err := s.loadFile()
 	if err != nil {
 		return err
 	}
@@ -297,6 +342,12 @@ func (s *Store) update(ctx context.Context, fn func(*config) error) error {
 	}
 	if err := writeFileAtomic(s.path, raw); err != nil {
 		return &ConfigFileError{Path: s.path, Op: "write", Err: err}
+	}
+	// Cache what was written as a reader would see it (parsing also cleans the fields).
+	if info, err := os.Stat(s.path); err == nil {
+		if written, err := parseConfig(raw); err == nil {
+			s.cache.keep(written, info)
+		}
 	}
 	return nil
 }
