@@ -33,10 +33,10 @@ type batchGetter interface {
 }
 
 // getEach is getMany for backends that read one item at a time.
-func getEach(b backend, service string, accounts []string) (map[string]string, error) {
+func getEach(get func(service, account string) (string, error), service string, accounts []string) (map[string]string, error) {
 	values := make(map[string]string, len(accounts))
 	for _, acct := range accounts {
-		v, err := b.get(service, acct)
+		v, err := get(service, acct)
 		if errors.Is(err, errItemMissing) {
 			continue
 		}
@@ -56,11 +56,29 @@ var directRead = true
 // osKeychain is the platform keychain through go-keyring.
 type osKeychain struct{}
 
-func (osKeychain) set(service, account, value string) error {
+func (k osKeychain) set(service, account, value string) error {
+	return k.setDirect(service, account, value)
+}
+
+func (k osKeychain) del(service, account string) error { return k.delDirect(service, account) }
+
+func (osKeychain) setGoKeyring(service, account, value string) error {
 	return gokeyring.Set(service, account, value)
 }
 
-func (osKeychain) get(service, account string) (string, error) {
+func (k osKeychain) get(service, account string) (string, error) {
+	values, err := k.getMany(service, []string{account})
+	if err != nil {
+		return "", err
+	}
+	v, ok := values[account]
+	if !ok {
+		return "", errItemMissing
+	}
+	return v, nil
+}
+
+func (osKeychain) getGoKeyring(service, account string) (string, error) {
 	v, err := gokeyring.Get(service, account)
 	if errors.Is(err, gokeyring.ErrNotFound) {
 		return "", errItemMissing
@@ -68,7 +86,7 @@ func (osKeychain) get(service, account string) (string, error) {
 	return v, err
 }
 
-func (osKeychain) del(service, account string) error {
+func (osKeychain) delGoKeyring(service, account string) error {
 	err := gokeyring.Delete(service, account)
 	if errors.Is(err, gokeyring.ErrNotFound) {
 		return errItemMissing

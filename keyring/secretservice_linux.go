@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	dbus "github.com/godbus/dbus/v5"
@@ -14,6 +15,7 @@ const (
 	ssPath           = "/org/freedesktop/secrets"
 	ssService        = "org.freedesktop.Secret.Service"
 	ssCollection     = "org.freedesktop.Secret.Collection"
+	ssItem           = "org.freedesktop.Secret.Item"
 	ssLoginPath      = "/org/freedesktop/secrets/collection/login"
 	ssLockedProperty = ssCollection + ".Locked"
 )
@@ -155,5 +157,92 @@ func (k osKeychain) getMany(service string, accounts []string) (map[string]strin
 			return values, err
 		}
 	}
-	return getEach(k, service, accounts)
+	return getEach(k.getGoKeyring, service, accounts)
+}
+
+// open returns the connection and its session, opening one when needed.
+func (r *directReader) open() (*dbus.Conn, dbus.ObjectPath, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return nil, "", err
+	}
+	if session := r.sessionFor(conn); session != "" {
+		return conn, session, nil
+	}
+	var ignored dbus.Variant
+	var session dbus.ObjectPath
+	if err := conn.Object(ssName, ssPath).Call(ssService+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&ignored, &session); err != nil {
+		return nil, "", err
+	}
+	r.keep(conn, session)
+	return conn, session, nil
+}
+
+// set creates or replaces an item in one call, with the label, attributes and content type
+// go-keyring gives it, so either can read, replace or delete what the other wrote.
+func (r *directReader) set(service, account, value string) error {
+	conn, session, err := r.open()
+	if err != nil {
+		return errNotDirect
+	}
+	props := map[string]dbus.Variant{
+		ssItem + ".Label":      dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", account, service)),
+		ssItem + ".Attributes": dbus.MakeVariant(map[string]string{"username": account, "service": service}),
+	}
+	secret := ssSecret{Session: session, Parameters: []byte{}, Value: []byte(value), ContentType: "text/plain; charset=utf8"}
+	var item, prompt dbus.ObjectPath
+	if err := conn.Object(ssName, ssLoginPath).Call(ssCollection+".CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
+		r.forget(conn)
+		return errNotDirect // locked, no login collection, a stale session: go-keyring's way
+	}
+	if prompt != noPrompt {
+		return errNotDirect // nothing is created until the prompt is answered
+	}
+	return nil
+}
+
+// del removes the first item of the account, as go-keyring's Delete does.
+func (r *directReader) del(service, account string) error {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return errNotDirect
+	}
+	login := conn.Object(ssName, ssLoginPath)
+	var found []dbus.ObjectPath
+	if err := login.Call(ssCollection+".SearchItems", 0, map[string]string{"service": service, "username": account}).Store(&found); err != nil {
+		return errNotDirect
+	}
+	if len(found) == 0 {
+		locked, err := login.GetProperty(ssLockedProperty)
+		if err != nil || locked.Value() != false {
+			return errNotDirect
+		}
+		return errItemMissing
+	}
+	var prompt dbus.ObjectPath
+	if err := conn.Object(ssName, found[0]).Call(ssItem+".Delete", 0).Store(&prompt); err != nil || prompt != noPrompt {
+		return errNotDirect
+	}
+	return nil
+}
+
+// noPrompt is the path the Secret Service returns when no prompt is needed.
+const noPrompt = dbus.ObjectPath("/")
+
+func (k osKeychain) setDirect(service, account, value string) error {
+	if directRead {
+		if err := ssReader.set(service, account, value); !errors.Is(err, errNotDirect) {
+			return err
+		}
+	}
+	return k.setGoKeyring(service, account, value)
+}
+
+func (k osKeychain) delDirect(service, account string) error {
+	if directRead {
+		if err := ssReader.del(service, account); !errors.Is(err, errNotDirect) {
+			return err
+		}
+	}
+	return k.delGoKeyring(service, account)
 }

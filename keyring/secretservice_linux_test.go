@@ -132,15 +132,19 @@ func secretServiceCalls(t *testing.T, fn func()) int {
 		t.Fatal(err)
 	}
 	n := 0
+	members := map[string]int{}
+	defer func() { t.Logf("calls by method: %v", members) }()
 	for {
 		select {
 		case m := <-msgs:
 			if m.Type != dbus.TypeMethodCall {
 				continue
 			}
-			if member, _ := m.Headers[dbus.FieldMember].Value().(string); member == "Ping" {
+			member, _ := m.Headers[dbus.FieldMember].Value().(string)
+			if member == "Ping" {
 				return n
 			}
+			members[member]++
 			n++
 		case <-time.After(5 * time.Second):
 			t.Fatalf("the monitor saw no end marker after %d calls", n)
@@ -149,8 +153,9 @@ func secretServiceCalls(t *testing.T, fn func()) int {
 }
 
 // TestSecretServiceCallCount holds the hot reads to their minimum: three calls for the cached
-// access token of a fresh process, five for everything a refresh reads, and one call fewer
-// once the session is open.
+// access token of a fresh process, five for everything a refresh reads, one call fewer once
+// the session is open, and for a save of three items: create, read back, and remove the
+// previous generation (search, read, delete each).
 func TestSecretServiceCallCount(t *testing.T) {
 	s := realStore(t)
 	ctx := context.Background()
@@ -166,6 +171,7 @@ func TestSecretServiceCallCount(t *testing.T) {
 		{"access token, new session", true, func() error { _, err := s.AccessToken(ctx, "calls"); return err }, 3},
 		{"access token, open session", false, func() error { _, err := s.AccessToken(ctx, "calls"); return err }, 2},
 		{"all secrets, new session", true, func() error { _, err := s.Secrets(ctx, "calls"); return err }, 5},
+		{"save of three items, open session", false, func() error { return s.Save(ctx, sampleProfile("calls"), sampleSecrets("d")) }, 21},
 	} {
 		if tc.fresh {
 			ssReader.forget(mustSessionBus(t))
@@ -230,6 +236,64 @@ func unlockLogin(t *testing.T, conn *dbus.Conn) {
 	master := ssSecret{Session: session, Parameters: []byte{}, Value: []byte("m365creds-test"), ContentType: "text/plain"}
 	if err := conn.Object(ssName, ssPath).Call("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface.UnlockWithMasterPassword", 0,
 		dbus.ObjectPath(ssLoginPath), master).Err; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDirectWriteMatchesGoKeyring writes, replaces and deletes items directly and checks them
+// with go-keyring: the same value, label and attributes, one item after a replace, and gone
+// after a delete.
+func TestDirectWriteMatchesGoKeyring(t *testing.T) {
+	s := realStore(t)
+	const service = "m365creds-test-direct-write"
+	t.Cleanup(func() { _ = gokeyring.DeleteAll(service) })
+	if err := ssReader.set(service, "direct", "first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ssReader.set(service, "direct", "Grüße ~ second"); err != nil {
+		t.Fatal(err)
+	}
+	if err := gokeyring.Set(service, "via-go-keyring", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := gokeyring.Get(service, "direct"); err != nil || v != "Grüße ~ second" {
+		t.Fatalf("go-keyring reads %q, %v", v, err)
+	}
+	if n := secretToolCount(t, service); n != 2 {
+		t.Errorf("%d items, want 2: a replace must not add an item", n)
+	}
+	conn := mustSessionBus(t)
+	var found []dbus.ObjectPath
+	if err := conn.Object(ssName, ssLoginPath).Call(ssCollection+".SearchItems", 0, map[string]string{"service": service}).Store(&found); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range found {
+		item := conn.Object(ssName, path)
+		label, err := item.GetProperty(ssItem + ".Label")
+		if err != nil {
+			t.Fatal(err)
+		}
+		attrs, err := item.GetProperty(ssItem + ".Attributes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _ := attrs.Value().(map[string]string)
+		if want := fmt.Sprintf("Password for '%s' on '%s'", m["username"], service); label.Value() != want || len(m) != 2 || m["service"] != service {
+			t.Errorf("item %s: label %v, attributes %v; want go-keyring's", path, label.Value(), m)
+		}
+	}
+	for _, acct := range []string{"direct", "via-go-keyring"} {
+		if err := ssReader.del(service, acct); err != nil {
+			t.Fatalf("delete %s: %v", acct, err)
+		}
+		if _, err := gokeyring.Get(service, acct); !errors.Is(err, gokeyring.ErrNotFound) {
+			t.Errorf("%s still there after delete: %v", acct, err)
+		}
+	}
+	if err := ssReader.del(service, "direct"); !errors.Is(err, errItemMissing) {
+		t.Errorf("deleting a missing item: %v, want errItemMissing", err)
+	}
+	if err := s.Probe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1085,7 +1085,7 @@ func (s *Store) getMany(ctx context.Context, accts []string) (map[string]string,
 		if b, ok := s.backend.(batchGetter); ok {
 			return b.getMany(s.opts.Service, accts)
 		}
-		return getEach(s.backend, s.opts.Service, accts)
+		return getEach(s.backend.get, s.opts.Service, accts)
 	})
 	return v, s.explain(err)
 }
