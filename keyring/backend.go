@@ -53,7 +53,8 @@ func getEach(get func(service, account string) (string, error), service string, 
 // would bypass.
 var directRead = true
 
-// osKeychain is the platform keychain through go-keyring.
+// osKeychain is the platform keychain through go-keyring; on Linux, reads, writes and deletes
+// go straight to the Secret Service over D-Bus when nothing unusual is in the way.
 type osKeychain struct{}
 
 func (k osKeychain) set(service, account, value string) error {

@@ -87,3 +87,32 @@ func TestValidNameCharsMatchesPattern(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedConfigNotChangedByCallers: a caller changing the lists of a profile it was given
+// does not change what the next caller gets.
+func TestCachedConfigNotChangedByCallers(t *testing.T) {
+	t.Parallel()
+	s, err := Open(Options{Service: "m365creds-test-cache2", ConfigDir: t.TempDir(), Backend: BackendMemory, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sampleProfile("one")
+	p.RequestedScopes = []string{"User.Read", "offline_access"}
+	if err := s.Save(context.Background(), p, Secrets{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Profile("one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.RequestedScopes[0] = "changed"
+	list, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	list[0].RequestedScopes[1] = "changed"
+	again, err := s.Profile("one")
+	if err != nil || again.RequestedScopes[0] != "User.Read" || again.RequestedScopes[1] != "offline_access" {
+		t.Fatalf("the cached profile was changed through a caller: %v %v", again.RequestedScopes, err)
+	}
+}

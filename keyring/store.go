@@ -176,6 +176,13 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
+// clone copies the profile's lists, so a caller changing them cannot change the cached config.
+func (p Profile) clone() Profile {
+	p.RequestedScopes = slices.Clone(p.RequestedScopes)
+	p.GrantedScopes = slices.Clone(p.GrantedScopes)
+	return p
+}
+
 func configName(service string) string {
 	if service == DefaultService {
 		return "profiles.json"
@@ -360,7 +367,7 @@ func (s *Store) List() ([]Profile, error) {
 	}
 	out := make([]Profile, 0, len(cfg.Profiles))
 	for _, e := range cfg.Profiles {
-		out = append(out, e.Profile)
+		out = append(out, e.Profile.clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -384,7 +391,7 @@ func (s *Store) Profile(name string) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	return e.Profile, nil
+	return e.Profile.clone(), nil
 }
 
 // Secrets reads a profile's secrets from the keychain.
