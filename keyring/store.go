@@ -367,7 +367,7 @@ func (s *Store) List() ([]Profile, error) {
 	}
 	out := make([]Profile, 0, len(cfg.Profiles))
 	for _, e := range cfg.Profiles {
-		out = append(out, e.Profile.clone())
+		out = append(out, e.clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -391,7 +391,7 @@ func (s *Store) Profile(name string) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	return e.Profile.clone(), nil
+	return e.clone(), nil
 }
 
 // Secrets reads a profile's secrets from the keychain.
