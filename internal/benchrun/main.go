@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command benchrun times whole processes for scripts/bench.sh: commands run interleaved (A, B,
 // A, B, ...) so that machine noise hits both alike, and the medians are printed in
 // milliseconds. Commands are split on spaces; they need no quoting.
