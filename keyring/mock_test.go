@@ -24,6 +24,7 @@ func TestGoKeyringMock(t *testing.T) {
 		}
 		return
 	}
+	directRead = false // the mock replaces go-keyring only; a direct read would bypass it
 	gokeyring.MockInit()
 	ctx := context.Background()
 	s, err := Open(Options{Service: "m365creds-test-mock", ConfigDir: t.TempDir(), Backend: BackendKeychain, Timeout: time.Second})

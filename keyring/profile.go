@@ -20,9 +20,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/m365creds/m365creds/internal/sanitize"
@@ -96,7 +94,21 @@ type Secrets struct {
 	AccessScopes []string
 }
 
-var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`) })
+// nameChar reports the characters a profile name may use: letters, digits, '.', '_', '-'.
+// A byte test rather than a regexp: every command checks a name, and compiling a regexp
+// costs more than the rest of the check.
+func nameChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-'
+}
+
+func validNameChars(name string) bool {
+	for _, r := range name {
+		if !nameChar(r) {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateName checks a profile name: 1 to 64 letters, digits, '-', '_' or '.'.
 func ValidateName(name string) error {
@@ -110,9 +122,9 @@ func ValidateName(name string) error {
 	case windowsDevice(name):
 		// The name becomes a lock file name, and Windows treats these as devices.
 		return fmt.Errorf("%q cannot be a profile name: Windows reserves it for a device", name)
-	case !nameRE().MatchString(name):
+	case !validNameChars(name):
 		bad := strings.Map(func(r rune) rune {
-			if nameRE().MatchString(string(r)) {
+			if nameChar(r) {
 				return -1
 			}
 			return r

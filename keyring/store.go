@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -139,6 +140,7 @@ type Store struct {
 	opts    Options
 	path    string
 	backend backend
+	cache   configCache
 	// stage, when set by a test, is called at the points a crash matters most:
 	// "before-commit" (all items written and verified, config not yet switched) and
 	// "after-commit" (config switched, old items not yet removed).
@@ -174,6 +176,13 @@ func Open(opts Options) (*Store, error) {
 	return s, nil
 }
 
+// clone copies the profile's lists, so a caller changing them cannot change the cached config.
+func (p Profile) clone() Profile {
+	p.RequestedScopes = slices.Clone(p.RequestedScopes)
+	p.GrantedScopes = slices.Clone(p.GrantedScopes)
+	return p
+}
+
 func configName(service string) string {
 	if service == DefaultService {
 		return "profiles.json"
@@ -187,7 +196,50 @@ func (s *Store) BackendName() string { return s.backend.name() }
 // Path is the config file's location.
 func (s *Store) Path() string { return s.path }
 
+// configCache keeps the parsed config file of one Store, so that a command parses it once.
+// It is valid while the file is the same one (writes replace it through a rename, so a new
+// file) with the same modification time and size (for edits in place).
+type configCache struct {
+	mu   sync.Mutex
+	cfg  *config
+	info os.FileInfo
+}
+
+func (c *configCache) lookup(info os.FileInfo) *config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cfg == nil || !os.SameFile(c.info, info) || !c.info.ModTime().Equal(info.ModTime()) || c.info.Size() != info.Size() {
+		return nil
+	}
+	return c.cfg
+}
+
+func (c *configCache) keep(cfg *config, info os.FileInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg, c.info = cfg, info
+}
+
+// load returns the config file's contents, parsed again only when the file has changed. The
+// result is shared: readers must not change it (update works on its own fresh copy).
 func (s *Store) load() (*config, error) {
+	info, err := os.Stat(s.path)
+	if err == nil {
+		if cfg := s.cache.lookup(info); cfg != nil {
+			return cfg, nil
+		}
+	}
+	cfg, err := s.loadFile()
+	if err == nil && info != nil {
+		// Stat came first: a change between it and the read only makes the next call
+		// parse again.
+		s.cache.keep(cfg, info)
+	}
+	return cfg, err
+}
+
+// loadFile reads and parses the config file, without the cache.
+func (s *Store) loadFile() (*config, error) {
 	raw, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return &config{Version: configVersion, Profiles: map[string]*entry{}}, nil
@@ -284,7 +336,7 @@ func (s *Store) update(ctx context.Context, fn func(*config) error) error {
 		return err
 	}
 	defer unlock()
-	cfg, err := s.load()
+	cfg, err := s.loadFile()
 	if err != nil {
 		return err
 	}
@@ -298,6 +350,12 @@ func (s *Store) update(ctx context.Context, fn func(*config) error) error {
 	if err := writeFileAtomic(s.path, raw); err != nil {
 		return &ConfigFileError{Path: s.path, Op: "write", Err: err}
 	}
+	// Cache what was written as a reader would see it (parsing also cleans the fields).
+	if info, err := os.Stat(s.path); err == nil {
+		if written, err := parseConfig(raw); err == nil {
+			s.cache.keep(written, info)
+		}
+	}
 	return nil
 }
 
@@ -309,7 +367,7 @@ func (s *Store) List() ([]Profile, error) {
 	}
 	out := make([]Profile, 0, len(cfg.Profiles))
 	for _, e := range cfg.Profiles {
-		out = append(out, e.Profile)
+		out = append(out, e.clone())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -333,7 +391,7 @@ func (s *Store) Profile(name string) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	return e.Profile, nil
+	return e.clone(), nil
 }
 
 // Secrets reads a profile's secrets from the keychain.
@@ -383,15 +441,21 @@ func (s *Store) read(ctx context.Context, name string, wanted []string) (Secrets
 
 func (s *Store) readEntry(ctx context.Context, e *entry, wanted []string) (Secrets, error) {
 	var sec Secrets
+	items := make([]string, 0, len(wanted))
 	for _, item := range e.Items {
-		if !slices.Contains(wanted, item) {
-			continue
+		if slices.Contains(wanted, item) {
+			items = append(items, item)
 		}
-		value, err := s.readItem(ctx, e.Name, item, e.Generation)
-		if err != nil {
-			return Secrets{}, err
-		}
-		if err := decodeItem(&sec, item, value); err != nil {
+	}
+	if len(items) == 0 {
+		return sec, nil
+	}
+	values, err := s.readItems(ctx, e.Name, e.Generation, items)
+	if err != nil {
+		return Secrets{}, err
+	}
+	for _, item := range items {
+		if err := decodeItem(&sec, item, values[item]); err != nil {
 			return Secrets{}, err
 		}
 	}
@@ -526,37 +590,70 @@ func split(value string, size int) []string {
 }
 
 func (s *Store) readItem(ctx context.Context, profile, item, gen string) (string, error) {
-	acct := account(profile, item, gen)
-	head, err := s.get(ctx, acct)
-	if errors.Is(err, errItemMissing) {
-		return "", &LostItemError{Profile: profile, Item: item}
+	values, err := s.readItems(ctx, profile, gen, []string{item})
+	return values[item], err
+}
+
+// readItems reads items of one generation in two batches at most: every item's first (or
+// only) part together, then every chunk of the chunked ones together. Problems are reported
+// for the first item in the order given.
+func (s *Store) readItems(ctx context.Context, profile, gen string, items []string) (map[string]string, error) {
+	accts := make([]string, len(items))
+	for i, item := range items {
+		accts[i] = account(profile, item, gen)
 	}
+	heads, err := s.getMany(ctx, accts)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if v, ok := strings.CutPrefix(head, "="); ok {
-		return v, nil
+	type chunked struct {
+		item, acct, sum string
+		count           int
 	}
-	count, sum, ok := parseHeader(head)
-	if !ok {
-		return "", fmt.Errorf("the %s of profile %q in the keychain is damaged", item, profile)
-	}
-	var b strings.Builder
-	for i := 1; i <= count; i++ {
-		c, err := s.get(ctx, acct+"#"+strconv.Itoa(i))
-		if err != nil {
-			if errors.Is(err, errItemMissing) {
-				return "", &LostItemError{Profile: profile, Item: item, Detail: fmt.Sprintf(" (part %d of %d)", i, count)}
-			}
-			return "", err
+	values := make(map[string]string, len(items))
+	var parted []chunked
+	var chunkAccts []string
+	for i, item := range items {
+		head, ok := heads[accts[i]]
+		if !ok {
+			return nil, &LostItemError{Profile: profile, Item: item}
 		}
-		b.WriteString(c)
+		if v, ok := strings.CutPrefix(head, "="); ok {
+			values[item] = v
+			continue
+		}
+		count, sum, ok := parseHeader(head)
+		if !ok {
+			return nil, fmt.Errorf("the %s of profile %q in the keychain is damaged", item, profile)
+		}
+		parted = append(parted, chunked{item: item, acct: accts[i], sum: sum, count: count})
+		for n := 1; n <= count; n++ {
+			chunkAccts = append(chunkAccts, accts[i]+"#"+strconv.Itoa(n))
+		}
 	}
-	got := sha256.Sum256([]byte(b.String()))
-	if hex.EncodeToString(got[:]) != sum {
-		return "", fmt.Errorf("the parts of the %s of profile %q in the keychain do not match", item, profile)
+	if len(parted) == 0 {
+		return values, nil
 	}
-	return b.String(), nil
+	chunks, err := s.getMany(ctx, chunkAccts)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range parted {
+		var b strings.Builder
+		for n := 1; n <= c.count; n++ {
+			part, ok := chunks[c.acct+"#"+strconv.Itoa(n)]
+			if !ok {
+				return nil, &LostItemError{Profile: profile, Item: c.item, Detail: fmt.Sprintf(" (part %d of %d)", n, c.count)}
+			}
+			b.WriteString(part)
+		}
+		got := sha256.Sum256([]byte(b.String()))
+		if hex.EncodeToString(got[:]) != c.sum {
+			return nil, fmt.Errorf("the parts of the %s of profile %q in the keychain do not match", c.item, profile)
+		}
+		values[c.item] = b.String()
+	}
+	return values, nil
 }
 
 func parseHeader(head string) (int, string, bool) {
@@ -986,6 +1083,17 @@ func (s *Store) set(ctx context.Context, acct, value string) error {
 
 func (s *Store) get(ctx context.Context, acct string) (string, error) {
 	v, err := withTimeout(ctx, s.opts.Timeout, func() (string, error) { return s.backend.get(s.opts.Service, acct) })
+	return v, s.explain(err)
+}
+
+// getMany is get for several accounts under one time-out; missing ones are absent.
+func (s *Store) getMany(ctx context.Context, accts []string) (map[string]string, error) {
+	v, err := withTimeout(ctx, s.opts.Timeout, func() (map[string]string, error) {
+		if b, ok := s.backend.(batchGetter); ok {
+			return b.getMany(s.opts.Service, accts)
+		}
+		return getEach(s.backend.get, s.opts.Service, accts)
+	})
 	return v, s.explain(err)
 }
 

@@ -66,7 +66,9 @@ type Result struct {
 // returns tea.ErrInterrupted, and nothing is saved.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Result, error) {
 	m := New(opts)
-	final, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out)).Run()
+	// The renderer writes only on its ticks, the first one a full period after start: at the
+	// highest rate bubbletea allows, the first frame shows about 8 ms sooner.
+	final, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(120)).Run()
 	if fm, ok := final.(Model); ok {
 		fm.stopAll()
 		if err == nil {

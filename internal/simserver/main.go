@@ -22,6 +22,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "loopback address to listen on")
 	public := flag.Bool("public-client", false, `turn on "Allow public client flows" for the demo app (device code)`)
+	lifetime := flag.Duration("token-lifetime", 0, "lifetime of the access tokens issued (default the simulator's 1h); benchmarks use a short one to make every token call refresh")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*addr)
@@ -33,6 +34,9 @@ func main() {
 	app.PublicClient = *public
 	sim := simulator.New([]simulator.App{app}, nil)
 	sim.SetDeviceInterval(1)
+	if *lifetime > 0 {
+		sim.SetAccessTokenLifetime(*lifetime)
+	}
 
 	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", *addr)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -388,7 +389,10 @@ func (s *Sim) adminConsent(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, appendQuery(redirect, out), http.StatusFound) //nolint:gosec // redirect was matched against the registered ones above
 }
 
-var deviceLoginPage = template.Must(template.New("dl").Parse(`<!doctype html>
+// deviceLoginPage is parsed on first use: every m365creds command links the simulator (for the demo),
+// and parsing at start-up would slow down all of them.
+var deviceLoginPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("dl").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Enter code</title></head>
 <body style="font-family:'Segoe UI',sans-serif;max-width:30rem;margin:3rem auto">
 <h1>Enter code</h1>
@@ -400,6 +404,7 @@ var deviceLoginPage = template.Must(template.New("dl").Parse(`<!doctype html>
 <p>(Microsoft Entra ID simulator of m365creds)</p>
 </body></html>
 `))
+})
 
 // deviceLogin is the page behind the verification URI: entering the code approves it.
 func (s *Sim) deviceLogin(w http.ResponseWriter, r *http.Request) {
@@ -422,7 +427,7 @@ func (s *Sim) deviceLogin(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = deviceLoginPage.Execute(w, map[string]string{"Msg": msg})
+	_ = deviceLoginPage().Execute(w, map[string]string{"Msg": msg})
 }
 
 func isGUID(s string) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -105,7 +106,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-var errorPage = template.Must(template.New("err").Parse(`<!doctype html>
+// errorPage is parsed on first use: every m365creds command links the simulator (for the demo),
+// and parsing at start-up would slow down all of them.
+var errorPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("err").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in to your account</title></head>
 <body style="font-family:'Segoe UI',sans-serif;max-width:40rem;margin:3rem auto">
 <h1>Sign in</h1>
@@ -116,6 +120,7 @@ var errorPage = template.Must(template.New("err").Parse(`<!doctype html>
 <p>(Microsoft Entra ID simulator of m365creds)</p>
 </body></html>
 `))
+})
 
 // writeErrorPage shows an error on the simulator's own page, the way Microsoft shows errors it
 // must not redirect (unknown client, redirect URI mismatch).
@@ -127,7 +132,7 @@ func writeErrorPage(w http.ResponseWriter, r *http.Request, e *aadError) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(e.status)
-	_ = errorPage.Execute(w, map[string]string{"Desc": desc, "Trace": id.trace, "Correlation": id.correlation, "Timestamp": id.timestamp})
+	_ = errorPage().Execute(w, map[string]string{"Desc": desc, "Trace": id.trace, "Correlation": id.correlation, "Timestamp": id.timestamp})
 }
 
 // redirectError sends the error to the app's redirect URI, as Entra does once the client and

@@ -1,0 +1,248 @@
+package keyring
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	dbus "github.com/godbus/dbus/v5"
+)
+
+// The Secret Service names go-keyring uses, so this reader finds exactly the items go-keyring
+// writes: the "login" collection, attributes "service" and "username".
+const (
+	ssName           = "org.freedesktop.secrets"
+	ssPath           = "/org/freedesktop/secrets"
+	ssService        = "org.freedesktop.Secret.Service"
+	ssCollection     = "org.freedesktop.Secret.Collection"
+	ssItem           = "org.freedesktop.Secret.Item"
+	ssLoginPath      = "/org/freedesktop/secrets/collection/login"
+	ssLockedProperty = ssCollection + ".Locked"
+)
+
+// errNotDirect means the direct reader met something only go-keyring's full sequence handles
+// (no login collection, a locked item, a stale session): the read is done by go-keyring, so
+// its errors, unlock prompts and messages stay exactly what they were.
+var errNotDirect = errors.New("direct Secret Service read not possible")
+
+// ssSecret is the Secret struct of the Secret Service API: (oayays).
+type ssSecret struct {
+	Session     dbus.ObjectPath
+	Parameters  []byte
+	Value       []byte
+	ContentType string
+}
+
+// directReader reads items with the fewest Secret Service calls: OpenSession (once per
+// connection) and one SearchItems per account, sent together, then a single GetSecrets for
+// all of them. go-keyring's Get makes seven calls per item (collection list, unlock of the
+// collection, search, open session, unlock of the item, get, close).
+type directReader struct {
+	mu      sync.Mutex
+	conn    *dbus.Conn // the connection session belongs to
+	session dbus.ObjectPath
+}
+
+var ssReader directReader
+
+// sessionFor returns the cached plain-text session of conn, or "" when a new one is needed.
+// Sessions end with the connection, so one per connection is enough and none is closed.
+func (r *directReader) sessionFor(conn *dbus.Conn) dbus.ObjectPath {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn != conn {
+		return ""
+	}
+	return r.session
+}
+
+func (r *directReader) keep(conn *dbus.Conn, session dbus.ObjectPath) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conn, r.session = conn, session
+}
+
+func (r *directReader) forget(conn *dbus.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn == conn {
+		r.conn, r.session = nil, ""
+	}
+}
+
+// getMany returns the values of the accounts that exist; missing ones are absent from the map.
+// errNotDirect asks the caller to use go-keyring instead; other errors are the bus's own.
+func (r *directReader) getMany(service string, accounts []string) (map[string]string, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return nil, err
+	}
+	svc := conn.Object(ssName, ssPath)
+	login := conn.Object(ssName, ssLoginPath)
+	session := r.sessionFor(conn)
+	var open *dbus.Call
+	if session == "" {
+		open = svc.Go(ssService+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
+	}
+	searches := make([]*dbus.Call, len(accounts))
+	for i, acct := range accounts {
+		searches[i] = login.Go(ssCollection+".SearchItems", 0, nil,
+			map[string]string{"service": service, "username": acct})
+	}
+	if open != nil {
+		<-open.Done
+		var ignored dbus.Variant
+		if err := open.Store(&ignored, &session); err != nil {
+			drain(searches)
+			return nil, err
+		}
+		r.keep(conn, session)
+	}
+	paths := make([]dbus.ObjectPath, 0, len(accounts))
+	pathOf := make(map[dbus.ObjectPath]string, len(accounts))
+	missing := false
+	for i, acct := range accounts {
+		call := searches[i]
+		<-call.Done
+		var found []dbus.ObjectPath
+		if err := call.Store(&found); err != nil {
+			drain(searches[i+1:])
+			return nil, errNotDirect // no login collection, or a provider that refuses
+		}
+		if len(found) == 0 {
+			missing = true
+			continue
+		}
+		paths = append(paths, found[0]) // go-keyring takes the first match too
+		pathOf[found[0]] = acct
+	}
+	if missing {
+		// A locked collection may hide its items from a search; go-keyring unlocks first.
+		locked, err := login.GetProperty(ssLockedProperty)
+		if err != nil || locked.Value() != false {
+			return nil, errNotDirect
+		}
+	}
+	values := make(map[string]string, len(paths))
+	if len(paths) == 0 {
+		return values, nil
+	}
+	var secrets map[dbus.ObjectPath]ssSecret
+	if err := svc.Call(ssService+".GetSecrets", 0, paths, session).Store(&secrets); err != nil {
+		r.forget(conn) // perhaps a session the provider no longer knows
+		return nil, errNotDirect
+	}
+	for path, acct := range pathOf {
+		s, ok := secrets[path]
+		if !ok {
+			return nil, errNotDirect // locked: left out of the answer until unlocked
+		}
+		values[acct] = string(s.Value)
+	}
+	return values, nil
+}
+
+func drain(calls []*dbus.Call) {
+	for _, c := range calls {
+		<-c.Done
+	}
+}
+
+// getMany reads several items at once: directly over D-Bus when it can, else through
+// go-keyring one by one.
+func (k osKeychain) getMany(service string, accounts []string) (map[string]string, error) {
+	if directRead {
+		values, err := ssReader.getMany(service, accounts)
+		if !errors.Is(err, errNotDirect) {
+			return values, err
+		}
+	}
+	return getEach(k.getGoKeyring, service, accounts)
+}
+
+// open returns the connection and its session, opening one when needed.
+func (r *directReader) open() (*dbus.Conn, dbus.ObjectPath, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return nil, "", err
+	}
+	if session := r.sessionFor(conn); session != "" {
+		return conn, session, nil
+	}
+	var ignored dbus.Variant
+	var session dbus.ObjectPath
+	if err := conn.Object(ssName, ssPath).Call(ssService+".OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&ignored, &session); err != nil {
+		return nil, "", err
+	}
+	r.keep(conn, session)
+	return conn, session, nil
+}
+
+// set creates or replaces an item in one call, with the label, attributes and content type
+// go-keyring gives it, so either can read, replace or delete what the other wrote.
+func (r *directReader) set(service, account, value string) error {
+	conn, session, err := r.open()
+	if err != nil {
+		return errNotDirect
+	}
+	props := map[string]dbus.Variant{
+		ssItem + ".Label":      dbus.MakeVariant(fmt.Sprintf("Password for '%s' on '%s'", account, service)),
+		ssItem + ".Attributes": dbus.MakeVariant(map[string]string{"username": account, "service": service}),
+	}
+	secret := ssSecret{Session: session, Parameters: []byte{}, Value: []byte(value), ContentType: "text/plain; charset=utf8"}
+	var item, prompt dbus.ObjectPath
+	if err := conn.Object(ssName, ssLoginPath).Call(ssCollection+".CreateItem", 0, props, secret, true).Store(&item, &prompt); err != nil {
+		r.forget(conn)
+		return errNotDirect // locked, no login collection, a stale session: go-keyring's way
+	}
+	if prompt != noPrompt {
+		return errNotDirect // nothing is created until the prompt is answered
+	}
+	return nil
+}
+
+// del removes the first item of the account, as go-keyring's Delete does.
+func (r *directReader) del(service, account string) error {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return errNotDirect
+	}
+	login := conn.Object(ssName, ssLoginPath)
+	var found []dbus.ObjectPath
+	if err := login.Call(ssCollection+".SearchItems", 0, map[string]string{"service": service, "username": account}).Store(&found); err != nil {
+		return errNotDirect
+	}
+	if len(found) == 0 {
+		locked, err := login.GetProperty(ssLockedProperty)
+		if err != nil || locked.Value() != false {
+			return errNotDirect
+		}
+		return errItemMissing
+	}
+	var prompt dbus.ObjectPath
+	if err := conn.Object(ssName, found[0]).Call(ssItem+".Delete", 0).Store(&prompt); err != nil || prompt != noPrompt {
+		return errNotDirect
+	}
+	return nil
+}
+
+// noPrompt is the path the Secret Service returns when no prompt is needed.
+const noPrompt = dbus.ObjectPath("/")
+
+func (k osKeychain) setDirect(service, account, value string) error {
+	if directRead {
+		if err := ssReader.set(service, account, value); !errors.Is(err, errNotDirect) {
+			return err
+		}
+	}
+	return k.setGoKeyring(service, account, value)
+}
+
+func (k osKeychain) delDirect(service, account string) error {
+	if directRead {
+		if err := ssReader.del(service, account); !errors.Is(err, errNotDirect) {
+			return err
+		}
+	}
+	return k.delGoKeyring(service, account)
+}
