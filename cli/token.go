@@ -12,7 +12,6 @@ import (
 	"github.com/m365creds/m365creds/steps"
 )
 
-
 type tokenOptions struct {
 	scope    string
 	json     bool
