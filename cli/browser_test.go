@@ -10,6 +10,7 @@ import (
 )
 
 func TestSplitCommandLine(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX quoting")
 	}
@@ -34,6 +35,7 @@ func TestSplitCommandLine(t *testing.T) {
 }
 
 func TestOpenBrowserUsesBROWSER(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("needs a POSIX shell")
 	}

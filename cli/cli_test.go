@@ -30,6 +30,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestHelpGolden pins every --help text. Regenerate with: go test ./cli -run TestHelpGolden -update
 func TestHelpGolden(t *testing.T) {
+	t.Parallel()
 	cases := map[string][]string{"global": {"--help"}}
 	for _, name := range helpCommands(t) {
 		cases[name] = []string{name, "--help"}
@@ -97,8 +98,13 @@ func TestVersion(t *testing.T) {
 	for _, arg := range []string{"--version", "-v"} {
 		var out bytes.Buffer
 		// A config directory that cannot exist: --version must not open the store.
-		t.Setenv("M365CREDS_CONFIG_DIR", "/dev/null/nothing")
-		code := Main(context.Background(), []string{arg}, nil, &out, io.Discard, Env{})
+		env := Env{Getenv: func(k string) string {
+			if k == "M365CREDS_CONFIG_DIR" {
+				return "/dev/null/nothing"
+			}
+			return ""
+		}}
+		code := Main(context.Background(), []string{arg}, nil, &out, io.Discard, env)
 		if code != 0 || !regexp.MustCompile(`^m365creds \S+`).MatchString(out.String()) {
 			t.Errorf("%s: exit %d, %q", arg, code, out.String())
 		}
@@ -112,6 +118,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	tests := []struct {
@@ -156,6 +163,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestSetupMissingFlags(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	base := []string{"setup", "--no-input", "--profile", "p"}
 	tests := []struct {
@@ -183,6 +191,7 @@ func TestSetupMissingFlags(t *testing.T) {
 }
 
 func TestSecretNeverFromArgv(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	for _, args := range [][]string{
 		{"setup", "--no-input", "--client-secret", testSecret},
@@ -202,6 +211,7 @@ func TestSecretNeverFromArgv(t *testing.T) {
 }
 
 func TestNoTerminal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	for _, args := range [][]string{nil, {"demo"}, {"setup"}, {"rotate", "work"}} {
 		r := h.run("", args...)
@@ -213,6 +223,7 @@ func TestNoTerminal(t *testing.T) {
 }
 
 func TestSetupBrowserFlow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	r := h.run(testSecret+"\n", "setup", "--no-input", "--profile", "work", "--tenant", testTenantID, "--client-id", webClientID,
 		"--port", itoa(h.port), "--preset", "basic,mail-read", "--secret-expires", "12m", "--client-secret-stdin")
@@ -260,6 +271,7 @@ func assertNoSecretFiles(t *testing.T, dir string, sec keyring.Secrets) {
 }
 
 func TestSetupBrowserNoBrowserFlag(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.env.OpenBrowser = func(string) error { t.Error("--no-browser opened a browser"); return nil }
 	var errb syncBuffer
@@ -280,13 +292,14 @@ func TestSetupBrowserNoBrowserFlag(t *testing.T) {
 }
 
 func TestSetupPasteFlow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	pr, pw := io.Pipe()
 	var errb syncBuffer
 	done := make(chan int)
 	go func() {
 		done <- Main(context.Background(), []string{"setup", "--no-input", "--profile", "pasted", "--flow", "paste", "--tenant", testTenantID,
-			"--client-id", webClientID, "--secret-expires", "2027-05-01", "--client-secret-stdin", "--no-browser"},
+			"--client-id", webClientID, "--secret-expires", "2027-05-01", "--client-secret-stdin", "--no-browser", "--port", itoa(h.port)},
 			pr, io.Discard, &errb, h.env)
 	}()
 	io.WriteString(pw, testSecret+"\n")
@@ -300,7 +313,7 @@ func TestSetupPasteFlow(t *testing.T) {
 	}
 	resp.Body.Close()
 	loc := resp.Header.Get("Location")
-	if !strings.HasPrefix(loc, "http://localhost:53365/?") {
+	if !strings.HasPrefix(loc, "http://localhost:"+itoa(h.port)+"/?") {
 		t.Fatalf("redirect %q", loc)
 	}
 	io.WriteString(pw, "  "+loc+"  \n")
@@ -315,6 +328,7 @@ func TestSetupPasteFlow(t *testing.T) {
 }
 
 func TestSetupDeviceFlow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.sim.SetDeviceInterval(0)
 	h.sim.SetDeviceApproval(1)
@@ -338,6 +352,7 @@ func TestSetupDeviceFlow(t *testing.T) {
 }
 
 func TestSetupAppFlow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	r := h.run(testSecret+"\n", "setup", "--no-input", "--profile", "daemon", "--flow", "app", "--tenant", testTenantID,
 		"--client-id", appClientID, "--secret-expires", "24m", "--client-secret-stdin")
@@ -358,6 +373,7 @@ func TestSetupAppFlow(t *testing.T) {
 }
 
 func TestSetupStoreFileWarns(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.env.Backend = ""
 	r := h.run(testSecret+"\n", "setup", "--no-input", "--store", "file", "--tenant", testTenantID, "--client-id", webClientID,
@@ -367,6 +383,7 @@ func TestSetupStoreFileWarns(t *testing.T) {
 }
 
 func TestTokenCached(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("work")
@@ -396,6 +413,7 @@ func TestTokenCached(t *testing.T) {
 }
 
 func TestTokenRefreshSavesRotation(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("work")
@@ -428,6 +446,7 @@ func TestTokenRefreshSavesRotation(t *testing.T) {
 }
 
 func TestTokenExpiredSecret(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("work")
@@ -448,6 +467,7 @@ func TestTokenExpiredSecret(t *testing.T) {
 }
 
 func TestTokenRevoked(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("work")
@@ -460,6 +480,7 @@ func TestTokenRevoked(t *testing.T) {
 }
 
 func TestTokenNetworkDown(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("work")
@@ -487,6 +508,7 @@ func TestTokenNetworkDown(t *testing.T) {
 // cached token had 20 s left when the call began and has expired when the time-out passes:
 // it must not be printed, and the exit code says "network".
 func TestTokenEndpointHangs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	cached := h.secrets("work").AccessToken
@@ -515,6 +537,7 @@ func TestTokenEndpointHangs(t *testing.T) {
 }
 
 func TestTokenScopeOption(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	// A Graph scope the profile has is served from the cache.
 	h.setupWeb("work", "--preset", "basic,mail-read")
@@ -552,6 +575,7 @@ func TestTokenScopeOption(t *testing.T) {
 }
 
 func TestTokenSecretExpiryWarning(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	if err := h.store().Touch("work", func(p *keyring.Profile) { p.SecretExpires = time.Now().AddDate(0, 0, 12) }); err != nil {
@@ -563,6 +587,7 @@ func TestTokenSecretExpiryWarning(t *testing.T) {
 }
 
 func TestTokenProfileChoice(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	r := h.run("", "token")
 	expectCode(t, r, ExitError)
@@ -591,6 +616,7 @@ func TestTokenProfileChoice(t *testing.T) {
 // TestTokenConcurrentProcesses: 20 separate processes ask for a token whose cache has
 // expired; all get the same new token and Microsoft sees exactly one refresh.
 func TestTokenConcurrentProcesses(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("work")
@@ -630,6 +656,7 @@ func TestTokenConcurrentProcesses(t *testing.T) {
 }
 
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	h.env.Now = func() time.Time { return now }
@@ -703,6 +730,7 @@ func TestStatus(t *testing.T) {
 }
 
 func TestRotate(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("work")
@@ -748,6 +776,7 @@ func TestRotate(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work", "--preset", "basic,mail-read")
 	n := h.sim.Count("token", "refresh_token")
@@ -774,6 +803,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	h.setupWeb("other")
@@ -807,6 +837,7 @@ func TestDelete(t *testing.T) {
 }
 
 func TestCompletionScripts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		r := h.run("", "completion", shell)
@@ -831,6 +862,7 @@ func TestCompletionScripts(t *testing.T) {
 // TestCompletionCandidates asks m365creds for completions the way every shell script does
 // (the hidden __complete command), against a store with two profiles.
 func TestCompletionCandidates(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("alpha")
 	h.setupWeb("beta")
@@ -876,6 +908,7 @@ func TestCompletionCandidates(t *testing.T) {
 // TestCompletionBash drives the generated bash function the way bash does on tab, with the
 // real program (this test binary) on PATH.
 func TestCompletionBash(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("SKIP: bash is not installed")
 	}
@@ -899,7 +932,7 @@ func TestCompletionBash(t *testing.T) {
 		prog := wordsByRef + "\n" + script + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" + itoa(len(words)-1) +
 			"\nCOMP_LINE=\"${COMP_WORDS[*]}\"\nCOMP_POINT=${#COMP_LINE}\nCOMP_TYPE=9\n__start_m365creds\necho \"${COMPREPLY[*]}\"\n"
 		cmd := exec.Command("bash", "-c", prog)
-		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		cmd.Env = append(h.environ(), "PATH="+bin+":"+os.Getenv("PATH"))
 		out, err := cmd.Output() // stderr: compopt complains outside a real completion
 		if err != nil {
 			t.Fatalf("bash: %v\n%s", err, out)
@@ -927,6 +960,7 @@ func TestCompletionBash(t *testing.T) {
 }
 
 func TestExitCodeMapping(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		err  error
 		want int
@@ -952,6 +986,7 @@ func TestExitCodeMapping(t *testing.T) {
 // TestFlagsAnywhere: flags may come before or after the positional arguments, in their
 // single-dash spelling too, and "--" ends them.
 func TestFlagsAnywhere(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	h.setupWeb("other")
@@ -995,6 +1030,7 @@ func helpCommands(t *testing.T) []string {
 // every command that needs a secret ends with exit 5 and says what is wrong, and setup finds
 // out before anyone signs in.
 func TestKeychainUnavailable(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("SKIP: the broken-session trick is Linux-only")
 	}
@@ -1039,6 +1075,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // SIGTERM to a cron job) lands after Microsoft answered the refresh but before the rotated
 // refresh token is saved. The new token must still be saved, so the next call works.
 func TestTokenInterruptedAfterRefreshKeepsTheNewRefreshToken(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	h.expireCache("work", time.Now().Add(-time.Hour))
@@ -1069,6 +1106,7 @@ func TestTokenInterruptedAfterRefreshKeepsTheNewRefreshToken(t *testing.T) {
 // TestSecretOnTheCommandLineIsNotRepeated: a secret pasted as an argument by mistake is
 // refused without being printed back (it would end up in logs and scrollback).
 func TestSecretOnTheCommandLineIsNotRepeated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	const secret = "abc8Q~abcdefghijklmnopqrstuvwxyz01234567"
@@ -1102,6 +1140,7 @@ func TestStatusWithoutOfflineAccess(t *testing.T) {
 // TestOtherStore: a profile saved with --store file, used without it, says to add the flag
 // instead of reporting lost keychain items.
 func TestOtherStore(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	cmd := h.binaryCmd("token", "work")

@@ -14,6 +14,7 @@ import (
 
 // TestTokenFormats: the token contract's output shapes and --min-valid.
 func TestTokenFormats(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	tok := h.secrets("work").AccessToken
@@ -62,6 +63,7 @@ func TestTokenFormats(t *testing.T) {
 // TestExec: the program gets a fresh token and the account in its environment, never on its
 // command line, and exec ends with its exit code.
 func TestExec(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	out := filepath.Join(t.TempDir(), "seen")
@@ -84,6 +86,7 @@ func TestExec(t *testing.T) {
 // TestExport: env refuses a user's refresh token unless asked; the MSAL cache carries the
 // keychain's refresh token; -o writes mode 0600.
 func TestExport(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work")
 	sec := h.secrets("work")
@@ -127,6 +130,7 @@ func TestExport(t *testing.T) {
 // TestPublicClientLoopback: --credential none signs in through the browser flow as a public
 // client (Mobile and desktop redirect, PKCE), never sends a secret, and refreshes.
 func TestPublicClientLoopback(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	r := h.run("", "setup", "--no-input", "--profile", "pub", "--account-type", "multi", "--tenant", testTenantID,
 		"--client-id", publicClientID, "--credential", "none", "--port", itoa(h.port))
@@ -153,6 +157,7 @@ func TestPublicClientLoopback(t *testing.T) {
 // TestSetupRegisterAuto: an administrator reaches a saved, working profile with no portal step:
 // m365creds creates the app through Graph, then signs in with it.
 func TestSetupRegisterAuto(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	r := h.run("", "setup", "--no-input", "--register", "auto", "--profile", "auto", "--tenant", testTenantID,
 		"--port", itoa(h.port), "--preset", "basic", "--grant-admin-consent", "--app-name", "robot mail")
@@ -173,6 +178,7 @@ func TestSetupRegisterAuto(t *testing.T) {
 // TestSetupRegisterAutoNeedsAdmin: a member whose organisation has not approved the sign-in
 // app gets exit 4 and the admin-consent link to send on.
 func TestSetupRegisterAutoNeedsAdmin(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.sim.SetUserAdmin(testUPN, false)
 	r := h.run("", "setup", "--no-input", "--register", "auto", "--profile", "auto", "--tenant", testTenantID, "--port", itoa(h.port))
@@ -186,6 +192,7 @@ func TestSetupRegisterAutoNeedsAdmin(t *testing.T) {
 // TestRotateViaGraph: a profile created through Graph gets a new secret through Graph with no
 // outage, and the old secret is removed afterwards.
 func TestRotateViaGraph(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	expectCode(t, h.run("", "setup", "--no-input", "--register", "auto", "--profile", "auto", "--tenant", testTenantID,
 		"--port", itoa(h.port), "--preset", "basic"), 0)

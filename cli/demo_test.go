@@ -16,6 +16,7 @@ import (
 // TestDemoReset removes every demo profile with its secrets and the demo's config file, says
 // what it removed, leaves real profiles alone, and is a quiet success when there is nothing.
 func TestDemoReset(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		r := h.run("", "demo", "--reset")
@@ -85,6 +86,7 @@ func TestDemoReset(t *testing.T) {
 
 // TestDemoResetTakesNoArguments keeps --reset from swallowing a mistyped argument.
 func TestDemoResetTakesNoArguments(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	if r := h.run("", "demo", "--reset", "work"); r.code != ExitUsage {
 		t.Errorf("demo --reset work: exit %d, want %d\n%s", r.code, ExitUsage, r.stderr)
@@ -94,10 +96,9 @@ func TestDemoResetTakesNoArguments(t *testing.T) {
 // TestDemoWithoutConfigDirectory: with no HOME (a bare container) the demo still opens a
 // store, in memory, and says why; the temporary directory it uses goes with done.
 func TestDemoWithoutConfigDirectory(t *testing.T) {
-	t.Setenv("HOME", "")
-	t.Setenv("XDG_CONFIG_HOME", "")
-	t.Setenv("M365CREDS_CONFIG_DIR", "")
-	a := &app{ctx: context.Background(), env: Env{Getenv: os.Getenv}}
+	t.Parallel()
+	nothing := func(string) string { return "" } // no HOME, no XDG_CONFIG_HOME, no M365CREDS_CONFIG_DIR
+	a := &app{ctx: context.Background(), env: Env{Getenv: nothing}}
 	store, noKeychain, done, err := a.openDemoStore()
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,8 @@ type harness struct {
 	dir     string
 	backend keyring.Backend
 	env     Env
-	browser chan error // results of simulated browser visits
+	vars    map[string]string // environment variables the harness sets for its runs
+	browser chan error        // results of simulated browser visits
 }
 
 // backends runs fn once with the fast file store and once with the real Secret Service
@@ -104,14 +105,21 @@ func newHarness(t *testing.T, backend keyring.Backend) *harness {
 	}
 	h.base = base
 	t.Cleanup(func() { h.sim.Close() })
-	t.Setenv("M365CREDS_LOGIN_URL", base)
-	t.Setenv("M365CREDS_GRAPH_URL", base)
-	t.Setenv("M365CREDS_CONFIG_DIR", h.dir)
-	t.Setenv("BROWSER", "false") // never a real browser, whatever a test forgets
-	t.Setenv("SSH_CONNECTION", "")
-	t.Setenv("SSH_TTY", "")
+	// The harness's own environment, over the process's: tests run in parallel, so none
+	// changes the process environment.
+	h.vars = map[string]string{
+		"M365CREDS_LOGIN_URL": base, "M365CREDS_GRAPH_URL": base, "M365CREDS_CONFIG_DIR": h.dir,
+		"BROWSER":        "false", // never a real browser, whatever a test forgets
+		"SSH_CONNECTION": "", "SSH_TTY": "", "SSH_CLIENT": "",
+	}
 	h.env = Env{
-		Getenv:  os.Getenv,
+		Getenv: func(k string) string {
+			if v, ok := h.vars[k]; ok {
+				return v
+			}
+			return os.Getenv(k)
+		},
+		Environ: h.environ,
 		Service: testService,
 		Backend: backend,
 		IsTerminal: func(any) bool {
@@ -268,9 +276,24 @@ func waitFor(t *testing.T, s interface{ String() string }, re *regexp.Regexp) st
 }
 
 // binaryCmd runs the test binary as m365creds in a separate process.
+// environ is the process environment with the harness's variables in place.
+func (h *harness) environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, ok := h.vars[name]; !ok {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range h.vars {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
 func (h *harness) binaryCmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(h.environ(),
 		execMarker+"=1",
 		"M365CREDS_CLI_TEST_SERVICE="+testService,
 		"M365CREDS_CLI_TEST_BACKEND="+string(h.backend),

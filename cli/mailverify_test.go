@@ -18,6 +18,7 @@ func noAccessToken(t *testing.T, r result) {
 }
 
 func TestVerifyMailSignsIn(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
 		h := newHarness(t, backend)
 		h.setupWeb("mail", "--preset", "basic,mail-client")
@@ -50,6 +51,7 @@ func TestVerifyMailSignsIn(t *testing.T) {
 }
 
 func TestVerifyMailExplainsRefusals(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("mail", "--preset", "basic,mail-client")
 	h.setupWeb("graph", "--preset", "basic")
@@ -106,6 +108,7 @@ func TestVerifyMailExplainsRefusals(t *testing.T) {
 }
 
 func TestVerifyMailUsage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("mail", "--preset", "basic,mail-client")
 	for _, args := range [][]string{

@@ -14,6 +14,7 @@ import (
 
 // TestSnippets: every fragment gets its tokens through m365creds and holds no secret.
 func TestSnippets(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work", "--preset", "basic,mail-client")
 	sec := h.secrets("work")
@@ -56,6 +57,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // TestSnippetsRunForReal runs the curl and Python fragments with curl and Python, and the
 // msmtp one with msmtp sending a message through the test SMTP server.
 func TestSnippetsRunForReal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, keyring.BackendFile)
 	h.setupWeb("work", "--preset", "basic,mail-client")
 	env := h.m365credsOnPath(t)

@@ -44,6 +44,7 @@ func openPTY(t *testing.T) (control, term *os.File) {
 // TestMaskedSecretPrompt types a secret on a real pseudo-terminal: it must be read, must not
 // be echoed, and the terminal must get its echo back afterwards.
 func TestMaskedSecretPrompt(t *testing.T) {
+	t.Parallel()
 	control, term := openPTY(t)
 	if !isTerminalFd(term.Fd()) {
 		t.Fatal("a pty is not recognised as a terminal")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestVerifyMailDelegated(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.sim.GrantAdminConsent(simulator.DemoClientID)
 	p := f.consent(f.draft("mail", simulator.DemoClientID, "User.Read", "offline_access", "IMAP.AccessAsUser.All", "SMTP.Send"))
@@ -54,6 +55,7 @@ func TestVerifyMailDelegated(t *testing.T) {
 }
 
 func TestVerifyMailAppOnly(t *testing.T) {
+	t.Parallel()
 	app := simulator.DemoApp()
 	app.ApplicationPermissions = []string{"IMAP.AccessAsApp"}
 	sim := simulator.New([]simulator.App{app}, nil)

@@ -14,6 +14,7 @@ import (
 // open: every later operation must refuse with a CorruptConfigError that says where the copy
 // is, the file must stay byte for byte as it was, and nothing may be written to the keychain.
 func TestCorruptConfigIsNeverOverwritten(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	mem := newMem()
 	s := openWith(t, dir, mem)
@@ -84,6 +85,7 @@ func TestCorruptConfigIsNeverOverwritten(t *testing.T) {
 }
 
 func TestConfigFromANewerVersionIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, configName("m365creds-test"))
 	if err := os.WriteFile(path, []byte(`{"version":2,"profiles":{}}`), 0o600); err != nil {
@@ -96,6 +98,7 @@ func TestConfigFromANewerVersionIsRefused(t *testing.T) {
 }
 
 func TestConfigFilesAndModes(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "nested", "m365creds")
 	s, err := Open(Options{Service: "m365creds-demo", ConfigDir: dir, Backend: BackendFile})
 	if err != nil {
@@ -134,6 +137,7 @@ func TestConfigFilesAndModes(t *testing.T) {
 }
 
 func TestTouchAndNotFound(t *testing.T) {
+	t.Parallel()
 	s := openWith(t, t.TempDir(), newMem())
 	ctx := context.Background()
 	if err := s.Save(ctx, sampleProfile("a"), sampleSecrets("a")); err != nil {

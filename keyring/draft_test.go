@@ -14,6 +14,7 @@ const draftSecret = "drf8Q~" + "abcdefghijklmnopqrstuvwxyz0123456789"
 // the store's service, the file beside the profiles never holds it, and discarding leaves
 // neither behind.
 func TestRealKeychainDraft(t *testing.T) {
+	t.Parallel()
 	s := realStore(t)
 	s.opts.Service = "m365creds-test-draft" // its own service, so the item count is this test's alone
 	ctx := context.Background()

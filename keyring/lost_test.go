@@ -12,6 +12,7 @@ import (
 // TestLostItems removes one keychain item at a time from the real Secret Service and reads
 // the profile back: each loss must be told apart.
 func TestLostItems(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		item  string

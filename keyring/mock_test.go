@@ -16,6 +16,7 @@ import (
 // MockInit replaces go-keyring's provider for the whole process, so the test runs in a child
 // process and never disturbs the tests that use the real Secret Service.
 func TestGoKeyringMock(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("KEYRING_MOCK_CHILD") == "" {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestGoKeyringMock$", "-test.v")
 		cmd.Env = append(os.Environ(), "KEYRING_MOCK_CHILD=1", "GORACE=atexit_sleep_ms=0")

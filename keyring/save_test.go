@@ -39,6 +39,7 @@ func fileItems(t *testing.T, dir string) int {
 // the old one before the config switch, the new one after it, never a mix. The next save must
 // then leave exactly one generation of items behind, chunks of the interrupted one included.
 func TestCrashMidSaveLeavesAWorkingProfile(t *testing.T) {
+	t.Parallel()
 	// 10 KB refresh token: 6 chunks + header; client secret; access token.
 	const writes = 9
 	points := []string{"before-commit", "after-commit"}
@@ -105,6 +106,7 @@ func TestCrashMidSaveLeavesAWorkingProfile(t *testing.T) {
 // TestDeleteAfterCrashLeavesNothing: Delete alone (no save in between) must also remove the
 // items of an interrupted save, chunks without a header included.
 func TestDeleteAfterCrashLeavesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := openWith(t, dir, nil)
@@ -131,6 +133,7 @@ func TestDeleteAfterCrashLeavesNothing(t *testing.T) {
 // it to finish first, the first save's switch would point at items the second had removed as
 // leftovers.
 func TestSavesOfOneProfileAreSerialised(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	mem := newMem()
 	ctx := context.Background()
@@ -173,6 +176,7 @@ func TestSavesOfOneProfileAreSerialised(t *testing.T) {
 // 10 KB values in turn, and also at every read-back: the previous profile must read back
 // whole each time, and nothing of the failed attempt may stay behind.
 func TestFailedChunkedSaveKeepsPreviousProfile(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for failAt := 1; failAt <= 9; failAt++ {
 		t.Run(strconv.Itoa(failAt), func(t *testing.T) {
@@ -225,6 +229,7 @@ func (c *corruptingBackend) get(service, account string) (string, error) {
 }
 
 func TestReadBackMismatchAbortsSave(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	mem := newMem()
 	s := openWith(t, t.TempDir(), mem)
@@ -248,6 +253,7 @@ func TestReadBackMismatchAbortsSave(t *testing.T) {
 }
 
 func TestChunkingRoundTrip(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	mem := newMem()
 	s := openWith(t, t.TempDir(), mem)
@@ -292,6 +298,7 @@ func TestChunkingRoundTrip(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{"", "a", strings.Repeat("x", 2000), strings.Repeat("x", 2001), strings.Repeat("€", 1000), "\xff\xfe" + strings.Repeat("\x80", 3000)} {
 		parts := split(v, 2000)
 		if strings.Join(parts, "") != v {
@@ -309,6 +316,7 @@ func TestSplit(t *testing.T) {
 // save must give up within the timeout and the previous profile must still be there once the
 // keychain answers again; the next save removes what the late writes left.
 func TestTimeoutDuringSaveKeepsPreviousProfile(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	mem := newMem()
 	s := openWith(t, t.TempDir(), mem)
@@ -348,6 +356,7 @@ func TestTimeoutDuringSaveKeepsPreviousProfile(t *testing.T) {
 // chunked values, and others update it with UpdateSecrets alone, at the same time. At the end
 // the profile must be whole and exactly one generation of items must remain.
 func TestConcurrentProcessesSaveOneProfile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := openWith(t, dir, nil)
@@ -385,6 +394,7 @@ func TestConcurrentProcessesSaveOneProfile(t *testing.T) {
 }
 
 func TestLockRespectsContext(t *testing.T) {
+	t.Parallel()
 	s := openWith(t, t.TempDir(), newMem())
 	unlock, err := s.Lock(context.Background(), "p")
 	if err != nil {

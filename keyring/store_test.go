@@ -109,6 +109,7 @@ func mustEqualSecrets(t *testing.T, got, want Secrets) {
 }
 
 func TestValidateName(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		want string // "" = valid, else part of the message
@@ -148,6 +149,7 @@ func TestValidateName(t *testing.T) {
 }
 
 func TestSaveReadReplaceDeleteInMemory(t *testing.T) {
+	t.Parallel()
 	mem := newMem()
 	s := openWith(t, t.TempDir(), mem)
 	ctx := context.Background()
@@ -185,6 +187,7 @@ func TestSaveReadReplaceDeleteInMemory(t *testing.T) {
 }
 
 func TestNotFoundListsKnownProfiles(t *testing.T) {
+	t.Parallel()
 	s := openWith(t, t.TempDir(), newMem())
 	ctx := context.Background()
 	for _, n := range []string{"b", "a"} {
@@ -207,6 +210,7 @@ func TestNotFoundListsKnownProfiles(t *testing.T) {
 // turn: each time the previous profile must still read back whole, and nothing of the failed
 // attempt may stay behind.
 func TestFailedSaveKeepsPreviousProfile(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	probe := newMem()
 	s := openWith(t, t.TempDir(), probe)
@@ -246,6 +250,7 @@ func TestFailedSaveKeepsPreviousProfile(t *testing.T) {
 }
 
 func TestTimeoutSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	mem := newMem()
 	mem.block = make(chan struct{})
 	defer close(mem.block)
@@ -281,6 +286,7 @@ func TestExplainKnownFailures(t *testing.T) {
 }
 
 func TestCorruptConfigIsKeptAside(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, configName("m365creds-test"))
 	damaged := []byte(`{"version":1,"profiles":{"a":`)
@@ -301,6 +307,7 @@ func TestCorruptConfigIsKeptAside(t *testing.T) {
 }
 
 func TestFileBackendIsPrivate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := Open(Options{Service: "m365creds-test", ConfigDir: dir, Backend: BackendFile})
 	if err != nil {
@@ -325,6 +332,7 @@ func TestFileBackendIsPrivate(t *testing.T) {
 }
 
 func TestConcurrentSavesKeepEveryProfile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -353,6 +361,7 @@ func TestConcurrentSavesKeepEveryProfile(t *testing.T) {
 // TestLockSerialisesProcesses has several processes increment a counter kept in a profile's
 // secrets under Lock; without the lock increments would be lost.
 func TestLockSerialisesProcesses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s := openWith(t, dir, nil)
 	if err := s.Save(context.Background(), sampleProfile("shared"), Secrets{RefreshToken: "0"}); err != nil {
@@ -486,6 +495,7 @@ func childMain() int {
 // it, with a slow keychain so they interleave. No save may delete items another save is still
 // writing, and no reader may see a profile with items missing.
 func TestConcurrentSavesAndReadsOfOneProfile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	mem := newMem()
 	mem.delay = time.Millisecond

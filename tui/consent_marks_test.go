@@ -16,6 +16,7 @@ import (
 // default consent policy" (yes*) from "users can consent" (-), and the legend says so in
 // words, at 80x24 and 100x30, in colour and without.
 func TestPermissionsConsentMarks(t *testing.T) {
+	t.Parallel()
 	for _, size := range [][2]int{{80, 24}, {100, 30}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			d := readyDraft()

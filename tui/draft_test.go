@@ -258,6 +258,7 @@ func variantName(width, height int, noColor bool) string {
 }
 
 func TestQuitQuestion(t *testing.T) {
+	t.Parallel()
 	for _, v := range screenVariants {
 		t.Run(variantName(v.width, v.height, v.noColor), func(t *testing.T) {
 			h := startSized(t, Options{Draft: portalDraft(), Engine: draftEngine(t), NoColor: v.noColor}, v.width, v.height)
@@ -272,6 +273,7 @@ func TestQuitQuestion(t *testing.T) {
 }
 
 func TestResumeQuestion(t *testing.T) {
+	t.Parallel()
 	engine := quitAtSecret(t)
 	kept, _ := engine.LoadDraft(t.Context())
 	for _, v := range screenVariants {

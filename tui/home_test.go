@@ -129,6 +129,7 @@ func homeGolden(t *testing.T, h *harness, noColor bool) {
 // TestHomeGoldens draws the list, the delete dialog, a verify that works and one that fails,
 // at 80x24 and 100x30, with and without colour.
 func TestHomeGoldens(t *testing.T) {
+	t.Parallel()
 	screens := map[string]func(h *harness){
 		"list": func(h *harness) { h.send("down", "down"); h.waitFor("Not granted: Mail.Send") },
 		"confirm": func(h *harness) {
@@ -158,6 +159,7 @@ func TestHomeGoldens(t *testing.T) {
 // TestHomeKeys: q quits from the list, typing filters only after /, esc closes what is open
 // (the filter, a dialog, a result, a wizard started from here) before it quits.
 func TestHomeKeys(t *testing.T) {
+	t.Parallel()
 	t.Run("q quits", func(t *testing.T) {
 		h := newHomeWorld(t, nil).start(t, 80, 24, true)
 		h.send("q")
@@ -228,6 +230,7 @@ func TestHomeKeys(t *testing.T) {
 // TestHomeRotatesInPlace rotates a secret from the home screen: the wizard runs in the same
 // program, proves the new secret with Microsoft, saves it and comes back to the list.
 func TestHomeRotatesInPlace(t *testing.T) {
+	t.Parallel()
 	const second = "new8Q~secondSecretValueForRotationTests0"
 	w := newHomeWorld(t, func(a *simulator.App) {
 		a.Secrets = append(a.Secrets, simulator.Secret{ID: "33333333-3333-4333-8333-333333333333", Value: second, Expires: time.Now().AddDate(1, 0, 0)})
@@ -253,6 +256,7 @@ func TestHomeRotatesInPlace(t *testing.T) {
 // (by the screen's clock) asks prominently whether Microsoft showed an error, with the three
 // errors this registration most likely meets, and e starts the list on the first of them.
 func TestConsentAsksForTheErrorPage(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	var clock atomic.Int64
 	clock.Store(frozen.UnixNano())
@@ -278,6 +282,7 @@ func TestConsentAsksForTheErrorPage(t *testing.T) {
 }
 
 func TestConsentErrorPickStartsOnTheHint(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	var clock atomic.Int64
 	clock.Store(frozen.UnixNano())

@@ -69,6 +69,7 @@ func newModel(t *testing.T, opts Options) Model {
 // TestCursorFollowsTheInput checks the real cursor: it sits after the typed text of the
 // focused field, below the breadcrumb, rule, title and intro, right of the label column.
 func TestCursorFollowsTheInput(t *testing.T) {
+	t.Parallel()
 	m := newModel(t, Options{Draft: steps.NewDraft()})
 	press(t, m, "enter")
 	press(t, m, "enter") // IDs
@@ -98,6 +99,7 @@ func TestCursorFollowsTheInput(t *testing.T) {
 }
 
 func TestWindowTitleAndAltScreen(t *testing.T) {
+	t.Parallel()
 	m := newModel(t, Options{Draft: steps.NewDraft()})
 	press(t, m, "enter")
 	v := m.View()
@@ -109,6 +111,7 @@ func TestWindowTitleAndAltScreen(t *testing.T) {
 // TestResizeReflows draws every step at several sizes: the screen always fills the terminal
 // exactly and nothing is wider than it.
 func TestResizeReflows(t *testing.T) {
+	t.Parallel()
 	d := readyDraft()
 	demo := shownDemo()
 	for _, size := range [][2]int{{80, 24}, {100, 30}, {132, 43}, {60, 20}} {
@@ -128,6 +131,7 @@ func TestResizeReflows(t *testing.T) {
 // TestSecretValueNotInDraftView: after the secret step, no screen of the wizard draws the
 // secret, whichever step the user goes back to.
 func TestSecretValueNotInLaterScreens(t *testing.T) {
+	t.Parallel()
 	d := readyDraft()
 	d.ClientSecret = ""
 	m := newModel(t, Options{Draft: d})

@@ -16,6 +16,7 @@ const rotatedSecret = "abc8Q~NEWNEWNEWNEWNEWNEWNEWNEWNEWNEWNEWN"
 // again. The first proof swaps the secret in at once (with the refresh token it received), so
 // the second proves the same secret again and saves what changed.
 func TestRotateSurvivesGoingBack(t *testing.T) {
+	t.Parallel()
 	sim(t, func(a *simulator.App) {
 		a.Secrets = append(a.Secrets, simulator.Secret{ID: "22222222-2222-2222-2222-222222222222", Value: rotatedSecret, Expires: time.Now().AddDate(1, 0, 0)})
 	})
@@ -59,6 +60,7 @@ func TestRotateSurvivesGoingBack(t *testing.T) {
 // TestAdminConsentLinkCanBeCopied: when Microsoft says an administrator must consent, the
 // admin consent link (too long to copy off the screen whole) is one key away.
 func TestAdminConsentLinkCanBeCopied(t *testing.T) {
+	t.Parallel()
 	s := sim(t, func(a *simulator.App) { a.AdminOnlyScopes = []string{"Directory.Read.All"} })
 	s.SetUserAdmin(simulator.DemoUPN, false)
 	d := readyDraft()

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -26,12 +28,14 @@ import (
 // Account
 
 func TestAccountScreen(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.waitFor("Who will sign in")
 	h.golden()
 }
 
 func TestAccountRefusesBadProfileName(t *testing.T) {
+	t.Parallel()
 	d := steps.NewDraft()
 	d.Profile = "my profile"
 	h := start(t, Options{Draft: d})
@@ -42,6 +46,7 @@ func TestAccountRefusesBadProfileName(t *testing.T) {
 }
 
 func TestAccountChoosesDeviceCode(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.waitFor("Who will sign in")
 	h.send("down", "right", "down", "down", "down", "right")
@@ -56,6 +61,7 @@ func TestAccountChoosesDeviceCode(t *testing.T) {
 // Register
 
 func TestRegisterScreen(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.waitFor("Who will sign in")
 	h.send("enter")
@@ -68,6 +74,7 @@ func TestRegisterScreen(t *testing.T) {
 // TestRegisterCopiesWithOSC52 checks that c sends the highlighted value to the terminal's
 // clipboard (OSC 52), which works over SSH too.
 func TestRegisterCopiesWithOSC52(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.waitFor("Who will sign in")
 	h.send("enter")
@@ -81,6 +88,7 @@ func TestRegisterCopiesWithOSC52(t *testing.T) {
 }
 
 func TestRegisterDemo(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft(), Demo: shownDemo()})
 	h.waitFor("Who will sign in")
 	h.send("enter")
@@ -91,6 +99,7 @@ func TestRegisterDemo(t *testing.T) {
 // IDs
 
 func TestIDsEmpty(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.send("enter", "enter")
 	h.waitFor("Copy the IDs")
@@ -98,6 +107,7 @@ func TestIDsEmpty(t *testing.T) {
 }
 
 func TestIDsValidatedAsTyped(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.send("enter", "enter")
 	h.waitFor("Copy the IDs")
@@ -109,6 +119,7 @@ func TestIDsValidatedAsTyped(t *testing.T) {
 }
 
 func TestIDsValid(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.send("enter", "enter")
 	h.waitFor("Copy the IDs")
@@ -120,6 +131,7 @@ func TestIDsValid(t *testing.T) {
 }
 
 func TestIDsRefusesMissingTenant(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.send("enter", "enter")
 	h.waitFor("Copy the IDs")
@@ -144,6 +156,7 @@ func secretAt(t *testing.T, opts Options) *harness {
 }
 
 func TestSecretIDWarning(t *testing.T) {
+	t.Parallel()
 	h := secretAt(t, Options{})
 	h.paste(simulator.DemoSecretID)
 	h.waitFor("This is the Secret ID")
@@ -151,6 +164,7 @@ func TestSecretIDWarning(t *testing.T) {
 }
 
 func TestSecretIsMasked(t *testing.T) {
+	t.Parallel()
 	h := secretAt(t, Options{})
 	h.paste(simulator.DemoSecretValue)
 	screen := h.waitFor("current Entra ID secret")
@@ -167,6 +181,7 @@ func TestSecretIsMasked(t *testing.T) {
 }
 
 func TestSecretRotateTypedDate(t *testing.T) {
+	t.Parallel()
 	d := readyDraft()
 	d.ClientSecret = ""
 	h := start(t, Options{Draft: d, Mode: steps.ModeRotate})
@@ -183,6 +198,7 @@ func TestSecretRotateTypedDate(t *testing.T) {
 // TestSecretNeverShownAgain leaves the step with the secret revealed, comes back, and finds
 // neither the secret nor its masked length on screen.
 func TestSecretNeverShownAgain(t *testing.T) {
+	t.Parallel()
 	h := secretAt(t, Options{})
 	h.paste(simulator.DemoSecretValue)
 	h.send("ctrl+r")
@@ -209,6 +225,7 @@ func permissionsAt(t *testing.T, d steps.Draft) *harness {
 }
 
 func TestPermissionsTable(t *testing.T) {
+	t.Parallel()
 	h := permissionsAt(t, readyDraft())
 	h.send("1", "2", "down", "down", "down", "down")
 	h.waitFor("Added preset mail-read")
@@ -216,6 +233,7 @@ func TestPermissionsTable(t *testing.T) {
 }
 
 func TestPermissionsFiltered(t *testing.T) {
+	t.Parallel()
 	h := permissionsAt(t, readyDraft())
 	h.typeText("mail.")
 	h.waitFor("Filter: mail.")
@@ -223,6 +241,7 @@ func TestPermissionsFiltered(t *testing.T) {
 }
 
 func TestPermissionsNoMatch(t *testing.T) {
+	t.Parallel()
 	h := permissionsAt(t, readyDraft())
 	h.typeText("zzz")
 	h.waitFor("No permission matches")
@@ -230,6 +249,7 @@ func TestPermissionsNoMatch(t *testing.T) {
 }
 
 func TestPermissionsOfflineAccessWarning(t *testing.T) {
+	t.Parallel()
 	h := permissionsAt(t, readyDraft())
 	h.send("space") // the first row is offline_access, ticked by default
 	h.waitFor("no refresh token")
@@ -237,6 +257,7 @@ func TestPermissionsOfflineAccessWarning(t *testing.T) {
 }
 
 func TestPermissionsPersonalAccountsMarked(t *testing.T) {
+	t.Parallel()
 	d := readyDraft()
 	d.Audience = oauth.PersonalOnly
 	h := permissionsAt(t, d)
@@ -246,6 +267,7 @@ func TestPermissionsPersonalAccountsMarked(t *testing.T) {
 }
 
 func TestPermissionsPresetRow(t *testing.T) {
+	t.Parallel()
 	h := permissionsAt(t, readyDraft())
 	h.send("up", "left", "space")
 	h.waitFor("Added preset office")
@@ -259,6 +281,7 @@ func TestPermissionsPresetRow(t *testing.T) {
 }
 
 func TestPermissionsScrollsToTheEnd(t *testing.T) {
+	t.Parallel()
 	h := permissionsAt(t, readyDraft())
 	for range 10 {
 		h.send("pgdown")
@@ -274,6 +297,7 @@ func TestPermissionsScrollsToTheEnd(t *testing.T) {
 }
 
 func TestPermissionsPortalInstruction(t *testing.T) {
+	t.Parallel()
 	h := permissionsAt(t, readyDraft())
 	h.send("6")
 	h.waitFor("Added preset") // the notice arrives by itself; wait so enter clears it every time
@@ -284,6 +308,7 @@ func TestPermissionsPortalInstruction(t *testing.T) {
 
 // TestPermissionsWide re-flows the table for a wide terminal: a "needed for" column appears.
 func TestPermissionsWide(t *testing.T) {
+	t.Parallel()
 	h := startSized(t, Options{Draft: readyDraft(), Mode: steps.ModeReconsent}, 120, 40)
 	h.waitFor("NEEDED FOR")
 	h.golden()
@@ -293,6 +318,7 @@ func TestPermissionsWide(t *testing.T) {
 
 // TestHelpOverlay: the help scrolls to the key list at 80x24; any other key closes it.
 func TestHelpOverlay(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.send("enter")
 	h.waitFor("Register the app")
@@ -310,6 +336,7 @@ func shownDemo() *Demo {
 }
 
 func TestDemoBanner(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft(), Demo: shownDemo()})
 	h.send("enter", "enter")
 	h.waitFor("Copy the IDs")
@@ -328,6 +355,7 @@ func homeProfiles() []keyring.Profile {
 }
 
 func TestHomeNewStartsTheWizard(t *testing.T) {
+	t.Parallel()
 	h := start(t, Options{Profiles: homeProfiles(), Draft: steps.NewDraft()})
 	h.waitFor("Your profiles")
 	h.send("n")
@@ -396,6 +424,7 @@ func goldenWithAddress(t *testing.T, h *harness, port int) {
 }
 
 func TestConsentWaitingForBrowser(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	h := consentAt(t, d, Options{NoBrowser: true})
@@ -404,6 +433,7 @@ func TestConsentWaitingForBrowser(t *testing.T) {
 }
 
 func TestConsentSecretCheckFails(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	d.ClientSecret = "wrong8Q~" + strings.Repeat("x", 32)
@@ -413,6 +443,7 @@ func TestConsentSecretCheckFails(t *testing.T) {
 }
 
 func TestConsentBrowserFlowSucceedsWithAScopeWithheld(t *testing.T) {
+	t.Parallel()
 	sim(t, func(a *simulator.App) { a.WithheldScopes = []string{"Mail.Send"} })
 	d := readyDraft()
 	d.Scopes = []string{"User.Read", "offline_access", "Mail.Send"}
@@ -426,6 +457,7 @@ func TestConsentBrowserFlowSucceedsWithAScopeWithheld(t *testing.T) {
 // TestConsentDemoPlaysTheBrowser: in the demo, when no browser opens ($BROWSER is "false"
 // in these tests), the simulated browser signs in by itself.
 func TestConsentDemoPlaysTheBrowser(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	h := consentAt(t, readyDraft(), Options{Demo: &Demo{SimulateBrowser: browser()}})
 	h.waitFor("Press enter to save")
@@ -433,6 +465,7 @@ func TestConsentDemoPlaysTheBrowser(t *testing.T) {
 }
 
 func TestConsentPasteFlow(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	d.Flow = oauth.FlowPaste
@@ -442,6 +475,7 @@ func TestConsentPasteFlow(t *testing.T) {
 }
 
 func TestConsentPasteFlowSucceeds(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	d.Flow = oauth.FlowPaste
@@ -454,6 +488,7 @@ func TestConsentPasteFlowSucceeds(t *testing.T) {
 }
 
 func TestConsentPasteWrongState(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	d.Flow = oauth.FlowPaste
@@ -466,6 +501,7 @@ func TestConsentPasteWrongState(t *testing.T) {
 }
 
 func TestConsentDeviceCodeShown(t *testing.T) {
+	t.Parallel()
 	s := sim(t, func(a *simulator.App) { a.PublicClient = true })
 	s.SetDeviceApproval(1 << 20) // stays pending
 	d := readyDraft()
@@ -481,11 +517,12 @@ func TestConsentDeviceCodeShown(t *testing.T) {
 		t.Fatalf("the user code %s is not on screen", code)
 	}
 	screen = strings.ReplaceAll(screen, code, "<USER CODE>")
-	screen = strings.ReplaceAll(screen, os.Getenv(oauth.EnvLoginURL), "<simulator>")
+	screen = strings.ReplaceAll(screen, simBase(t), "<simulator>")
 	golden.RequireEqual(t, []byte(screen+"\n"))
 }
 
 func TestConsentDeviceCode(t *testing.T) {
+	t.Parallel()
 	sim(t, func(a *simulator.App) { a.PublicClient = true })
 	d := readyDraft()
 	d.Flow = oauth.FlowDevice
@@ -498,6 +535,7 @@ func TestConsentDeviceCode(t *testing.T) {
 }
 
 func TestConsentAppPermissions(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	d.Flow = oauth.FlowApp
@@ -514,6 +552,7 @@ func TestConsentAppPermissions(t *testing.T) {
 }
 
 func TestConsentPickMicrosoftError(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	h := consentAt(t, readyDraft(), Options{NoBrowser: true})
 	h.waitFor("Waiting…")
@@ -527,6 +566,7 @@ func TestConsentPickMicrosoftError(t *testing.T) {
 }
 
 func TestConsentPickFromTheList(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	h := consentAt(t, readyDraft(), Options{NoBrowser: true})
 	h.waitFor("Waiting…")
@@ -537,6 +577,7 @@ func TestConsentPickFromTheList(t *testing.T) {
 
 // TestConsentErrorGoesBack: enter on a failure goes to the step the guidance names.
 func TestConsentErrorGoesBack(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	h := start(t, Options{Draft: readyDraft(), NoBrowser: true})
 	h.waitFor("Who will sign in")
@@ -553,6 +594,7 @@ func TestConsentErrorGoesBack(t *testing.T) {
 
 // TestConsentEscCancels: esc while waiting stops the listener, so the port is free again.
 func TestConsentEscCancels(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	h := consentAt(t, d, Options{NoBrowser: true})
@@ -575,6 +617,7 @@ func TestConsentEscCancels(t *testing.T) {
 }
 
 func TestConsentPortInUse(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	taken, err := oauth.ListenLoopback(d.Port)
@@ -589,21 +632,50 @@ func TestConsentPortInUse(t *testing.T) {
 	h.final()
 }
 
-// fixedDir is an empty directory with a fixed name under /tmp, so paths on screen (which may
-// wrap) and in golden files are the same on every machine. The tests of this package run one
-// at a time.
+// fixedDir is an empty directory under /tmp whose name has the same length on every run, so
+// paths on screen wrap the same way in golden files. Its random part is replaced by XXXXXXXX
+// before screens are compared, so tests can run in parallel.
 func fixedDir(t *testing.T, name string) string {
 	t.Helper()
 	if fi, err := os.Stat("/tmp"); err != nil || !fi.IsDir() {
 		t.Skip("needs /tmp for a path that is the same on every machine")
 	}
-	dir := filepath.Join("/tmp", name)
-	_ = os.RemoveAll(dir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
+	for {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		dir := filepath.Join("/tmp", name+"-"+hex.EncodeToString(b))
+		err := os.Mkdir(dir, 0o700)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(dir) })
+		pathsOf.Store(t, hex.EncodeToString(b))
+		return dir
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return dir
+}
+
+// pathsOf holds, per test, the random part of the directory fixedDir made.
+var pathsOf sync.Map
+
+// fixedDirOf is the directory fixedDir(t, name) made.
+func fixedDirOf(t *testing.T, name string) string {
+	v, ok := pathsOf.Load(t)
+	if !ok {
+		t.Fatal("fixedDir was not called for this test")
+	}
+	return filepath.Join("/tmp", name+"-"+v.(string))
+}
+
+// stablePaths replaces the random part of the test's fixedDir path, also where a wrapped path
+// puts it on a line of its own.
+func stablePaths(t *testing.T, screen string) string {
+	if v, ok := pathsOf.Load(t); ok {
+		screen = strings.ReplaceAll(screen, v.(string), "XXXXXXXX")
+	}
+	return screen
 }
 
 // brokenStore is a store whose secrets file cannot be written: its path is a directory.
@@ -619,6 +691,7 @@ func brokenStore(t *testing.T) *keyring.Store {
 }
 
 func TestConsentKeychainBroken(t *testing.T) {
+	t.Parallel()
 	s := sim(t, nil)
 	store := brokenStore(t)
 	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Engine: &creds.Service{Store: store}})
@@ -632,6 +705,7 @@ func TestConsentKeychainBroken(t *testing.T) {
 // Save
 
 func TestSaveSucceeds(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	store := fileStore(t, fixedDir(t, "m365creds-tui-save"))
 	h := consentAt(t, readyDraft(), Options{NoBrowser: true, Engine: &creds.Service{Store: store}, Demo: &Demo{SimulateBrowser: browser()}})
@@ -653,6 +727,7 @@ func TestSaveSucceeds(t *testing.T) {
 // TestSaveInMemoryDemo is the demo where no keychain works: the profile is kept in memory,
 // and the Save screen says so, why, and what the real wizard needs.
 func TestSaveInMemoryDemo(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	store, err := keyring.Open(keyring.Options{Service: "m365creds-test-tui", ConfigDir: t.TempDir(), Backend: keyring.BackendMemory})
 	if err != nil {
@@ -679,6 +754,7 @@ func TestSaveInMemoryDemo(t *testing.T) {
 
 // TestSaveFails breaks the store after the probe: the save fails, nothing is written.
 func TestSaveFails(t *testing.T) {
+	t.Parallel()
 	h, store, _ := saveBrokenAfterProbe(t)
 	h.waitFor("Saving failed")
 	if list, _ := store.List(); len(list) != 0 {
@@ -689,6 +765,7 @@ func TestSaveFails(t *testing.T) {
 
 // TestSaveRetry repairs the store after a failed save and saves with r.
 func TestSaveRetry(t *testing.T) {
+	t.Parallel()
 	h, store, secrets := saveBrokenAfterProbe(t)
 	h.waitFor("Saving failed")
 	if err := os.Remove(secrets); err != nil {
@@ -723,6 +800,7 @@ func saveBrokenAfterProbe(t *testing.T) (*harness, *keyring.Store, string) {
 // TestConsentOverSSH leads with the paste flow on a remote shell, prints the tunnel command,
 // and opens no browser.
 func TestConsentOverSSH(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	d := readyDraft()
 	h := consentAt(t, d, Options{Engine: &creds.Service{Remote: &creds.RemoteShell{User: "ada", Host: "192.0.2.20"}}})
@@ -733,6 +811,7 @@ func TestConsentOverSSH(t *testing.T) {
 
 // TestConsentTimesOut lets the clock pass the consent timeout while waiting for the browser.
 func TestConsentTimesOut(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	var mu sync.Mutex
 	clock := frozen

@@ -27,6 +27,7 @@ var secretMarkers = []string{simulator.DemoSecretValue, "sim-rt.", "sim-at.", "s
 // TestNoSecretInGoldens reads every golden file: none may hold a secret. The golden tests run
 // full sign-ins, so a screen that leaked one would put it here.
 func TestNoSecretInGoldens(t *testing.T) {
+	t.Parallel()
 	files := goldenFiles(t)
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -44,6 +45,7 @@ func TestNoSecretInGoldens(t *testing.T) {
 // TestGoldensFit checks every golden file against the terminal it was drawn for: 80x24, or
 // 120x40 for the ones named Wide.
 func TestGoldensFit(t *testing.T) {
+	t.Parallel()
 	for _, f := range goldenFiles(t) {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -85,6 +87,7 @@ func goldenFiles(t *testing.T) []string {
 // user would press, then checks that neither the secret nor any token was drawn after the
 // secret step, on screen or in the bytes written to the terminal.
 func TestWholeWalkDemo(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	store := fileStore(t, t.TempDir())
 	d := steps.NewDraft()
@@ -168,6 +171,7 @@ func contains(list []string, s string) bool {
 // TestRunInterrupted runs the program the way the command line does: ctrl+c ends it with
 // tea.ErrInterrupted and nothing saved.
 func TestRunInterrupted(t *testing.T) {
+	t.Parallel()
 	store := fileStore(t, t.TempDir())
 	d := readyDraft()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)

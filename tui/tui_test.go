@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,9 +52,8 @@ func startSized(t *testing.T, opts Options, width, height int) *harness {
 	if opts.Engine == nil {
 		opts.Engine = &creds.Service{}
 	}
-	if opts.Engine.Endpoints.IsZero() {
-		// sim points the test at the simulator through the same variables a user would set.
-		opts.Engine.Endpoints = oauth.Endpoints{Login: os.Getenv(oauth.EnvLoginURL), Graph: os.Getenv(oauth.EnvGraphURL)}
+	if ep, ok := simFor.Load(t); ok && opts.Engine.Endpoints.IsZero() {
+		opts.Engine.Endpoints = ep.(oauth.Endpoints)
 	}
 	m := New(opts)
 	frames := make(chan string, 4096)
@@ -142,7 +142,7 @@ func (h *harness) final() (Model, string) {
 		h.t.Fatal(err)
 	}
 	m := h.tm.FinalModel(h.t, teatestTimeout).(Model)
-	screen := normalise(m.View().Content)
+	screen := stablePaths(h.t, normalise(m.View().Content))
 	h.t.Cleanup(m.stopAll)
 	checkFits(h.t, "final screen", screen, h.width, h.height)
 	return m, screen
@@ -208,10 +208,24 @@ func sim(t *testing.T, edit func(*simulator.App)) *simulator.Sim {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	t.Setenv(oauth.EnvLoginURL, base)
-	t.Setenv(oauth.EnvGraphURL, base)
+	simFor.Store(t, oauth.Endpoints{Login: base, Graph: base})
+	t.Cleanup(func() { simFor.Delete(t) })
 	return s
 }
+
+// simBase is the base URL of the simulator the test started.
+func simBase(t *testing.T) string {
+	t.Helper()
+	ep, ok := simFor.Load(t)
+	if !ok {
+		t.Fatal("no simulator was started for this test")
+	}
+	return ep.(oauth.Endpoints).Login
+}
+
+// simFor holds, per test, the endpoints of the simulator sim started, for the wizard the test
+// starts: tests run in parallel, so none changes the process environment.
+var simFor sync.Map
 
 // fileStore opens a profile store that keeps secrets in a file under dir.
 func fileStore(t *testing.T, dir string) *keyring.Store {

@@ -34,6 +34,7 @@ var viewSizes = [][2]int{{80, 24}, {100, 30}}
 // TestScreens draws every screen at 80x24 and 100x30, with and without colour (NO_COLOR),
 // and compares each with its golden file. The harness checks that each fits its terminal.
 func TestScreens(t *testing.T) {
+	t.Parallel()
 	for _, vc := range viewCases() {
 		for _, size := range viewSizes {
 			for _, noColor := range []bool{false, true} {
@@ -236,7 +237,7 @@ func viewCases() []viewCase {
 			h.send("s")
 			h.waitFor("Press enter to save")
 			// The store breaks after the probe: its secrets file becomes a directory.
-			secrets := filepath.Join("/tmp", "m365creds-tui-views-broken", "secrets-m365creds-test-tui.json")
+			secrets := filepath.Join(fixedDirOf(h.t, "m365creds-tui-views-broken"), "secrets-m365creds-test-tui.json")
 			_ = os.Remove(secrets)
 			if err := os.Mkdir(secrets, 0o700); err != nil {
 				h.t.Fatal(err)
@@ -257,7 +258,7 @@ func viewCases() []viewCase {
 			h.waitFor("enter the code")
 		}, fix: func(t *testing.T, m Model, screen string, _ int) string {
 			screen = strings.ReplaceAll(screen, m.s.screens[steps.Consent].(*consentScreen).dc.UserCode, "<USER CODE>")
-			return strings.ReplaceAll(screen, os.Getenv(oauth.EnvLoginURL), "<simulator>")
+			return strings.ReplaceAll(screen, simBase(t), "<simulator>")
 		}},
 	}
 }
@@ -265,6 +266,7 @@ func viewCases() []viewCase {
 // TestHelpOnEveryStep opens the help on every step: it shows the step's own text, then the
 // keys, at 80x24 and 100x30, with and without colour.
 func TestHelpOnEveryStep(t *testing.T) {
+	t.Parallel()
 	help := func(want string, keys ...string) func(h *harness) {
 		return func(h *harness) {
 			h.waitFor("Who will sign in")
@@ -345,6 +347,7 @@ func TestLinksAreWholeAndClickable(t *testing.T) {
 // TestCopyKeyCopiesTheLink: on a screen with one link the copy key copies it; with several
 // it offers the list, and a number picks one.
 func TestCopyKeyCopiesTheLink(t *testing.T) {
+	t.Parallel()
 	m := newModel(t, Options{Draft: readyDraft()})
 	for range 5 { // Account … Permissions, then the portal instruction
 		press(t, m, "enter")
@@ -433,6 +436,7 @@ func TestKeychainHintEndsItsSentence(t *testing.T) {
 // TestTallErrorScrollsWithItsActionLineShown: an error taller than the screen keeps
 // "Press enter …" visible and scrolls with pgdown.
 func TestTallErrorScrollsWithItsActionLineShown(t *testing.T) {
+	t.Parallel()
 	sim(t, nil)
 	h := startSized(t, Options{Draft: badSecretDraft(), Mode: steps.ModeReconsent, NoBrowser: true}, 80, 20)
 	toConsent(h)

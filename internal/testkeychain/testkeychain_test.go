@@ -12,6 +12,7 @@ func TestMain(m *testing.M) { Main(m) }
 // TestSessionIsPrivateAndWorks proves the re-run happened: a throw-away HOME, a session bus,
 // and a Secret Service that stores and returns an item.
 func TestSessionIsPrivateAndWorks(t *testing.T) {
+	t.Parallel()
 	Require(t)
 	if !strings.Contains(os.Getenv("HOME"), "m365creds-keychain-") {
 		t.Fatalf("HOME %q is not the throw-away one", os.Getenv("HOME"))
