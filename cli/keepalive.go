@@ -23,16 +23,18 @@ func (a *app) keepaliveCommand() *cobra.Command {
 	o := &keepaliveOptions{}
 	c := &cobra.Command{
 		Use:   "keepalive install|uninstall|run",
-		Short: "keep unused sign-ins alive and warn of expiring secrets, daily",
+		Short: "refresh unused sign-ins daily, warn of expiring secrets",
 		Long: `Microsoft drops a refresh token that goes unused for 90 days, and a profile used only
 now and then dies without warning. keepalive runs once a day to prevent that.
 
-  run        refresh every profile that signs in a user and was not used for 30 days or
-             more, and report client secrets that expire within 30 days (on stderr, and
-             as a desktop notification where notify-send is installed)
-  install    write a per-user job that runs "m365creds keepalive run" daily: a systemd
-             timer (~/.config/systemd/user), a launchd agent (~/Library/LaunchAgents) or
-             a Task Scheduler task (the XML for schtasks /Create /XML)
+  run        refresh every profile that signs in a user and was not used
+             for 30 days or more, and report client secrets that expire
+             within 30 days (on stderr, and as a desktop notification where
+             notify-send is installed)
+  install    write a per-user job that runs "m365creds keepalive run" daily:
+             a systemd timer (~/.config/systemd/user), a launchd agent
+             (~/Library/LaunchAgents) or a Task Scheduler task (the XML for
+             schtasks /Create /XML)
   uninstall  remove that job
 
 install and uninstall print the command that starts or stops the schedule; with --enable

@@ -29,16 +29,17 @@ func (a *app) publishCommand() *cobra.Command {
 	o := &publishOptions{}
 	c := &cobra.Command{
 		Use:   "publish PROFILE --to TARGET",
-		Short: "share an app-only profile's client secret through a team vault",
+		Short: "share an app-only client secret through a team vault",
 		Long: `Publish the client secret of the app-only profile PROFILE to a store other machines
 read, with its expiry and the app's tenant and client ID:
 
-  azure-keyvault://VAULT/NAME  a new version of Key Vault secret NAME (az keyvault
-                               secret set), with its exp set to the secret's expiry
-  gh://OWNER/REPO/NAME         the GitHub Actions secret NAME of OWNER/REPO (gh secret
-                               set)
-  op://VAULT/ITEM              the credential field of 1Password item ITEM (op item
-                               create or edit)
+  azure-keyvault://VAULT/NAME
+      a new version of Key Vault secret NAME (az keyvault secret set),
+      expiring when the client secret does
+  gh://OWNER/REPO/NAME
+      the GitHub Actions secret NAME of OWNER/REPO (gh secret set)
+  op://VAULT/ITEM
+      the credential field of 1Password item ITEM (op item create or edit)
 
 The secret is checked with Microsoft first and never goes on a command line or into the
 environment of az, gh or op: it reaches them on stdin or a file descriptor. Each target is
