@@ -458,6 +458,9 @@ grant (no browser needed) and only then saves it, with the rotated refresh token
 expiry date. If the check fails, nothing changes: the old secret stays saved and keeps
 working. Afterwards it tells you which old secret to delete in the portal, with the link.
 
+A profile shared with m365creds publish gets the new secret in every target first; if one of
+them fails, the others get the old secret back and the profile keeps it.
+
 Without --no-input the wizard opens at the secret step. With --no-input the new secret is read
 from stdin (the first line), never from the command line.
 
