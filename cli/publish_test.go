@@ -161,7 +161,7 @@ func (s *standIns) neverInArgvOrEnv(secrets ...string) {
 	for _, c := range s.calls() {
 		for _, secret := range secrets {
 			if strings.Contains(strings.Join(c.argv, "\n"), secret) {
-				s.t.Errorf("%s got a secret in its argv: %q", c.name, c.argv)
+				s.t.Errorf("%s got a secret in its argv", c.name)
 			}
 			if strings.Contains(c.env, secret) {
 				s.t.Errorf("%s got a secret in its environment", c.name)
