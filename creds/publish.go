@@ -231,14 +231,15 @@ const keyVaultTime = "2006-01-02T15:04:05Z"
 
 // publishKeyVault runs `az keyvault secret set`, which makes a new version of the secret. The
 // value goes in --file (read whole, not stripped, with --encoding utf-8), never --value,
-// which would put it on the command line; --expires becomes the version's exp attribute, so
+// which would put it on the command line; --description is the content type (--content-type
+// only in newer releases); --expires becomes the version's exp attribute, so
 // Key Vault's own near-expiry events fire; --tags carry the app's identity. --output none
 // keeps az from printing the secret back. (az keyvault secret set:
 // https://learn.microsoft.com/cli/azure/keyvault/secret#az-keyvault-secret-set; the file
 // is read in azure-cli's keyvault _validators.py process_secret_set_namespace.)
 func (s *Service) publishKeyVault(ctx context.Context, t Target, secret string, meta secretMeta) error {
 	args := []string{"keyvault", "secret", "set", "--vault-name", t.Vault, "--name", t.Name,
-		"--file", SecretFilePath, "--encoding", "utf-8", "--content-type", "client-secret", "--output", "none"}
+		"--file", SecretFilePath, "--encoding", "utf-8", "--description", "client-secret", "--output", "none"}
 	if !meta.Expires.IsZero() {
 		args = append(args, "--expires", meta.Expires.UTC().Format(keyVaultTime))
 	}
