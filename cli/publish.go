@@ -58,7 +58,7 @@ target, 1 when a program fails, and as token does when the secret does not work.
 	}
 	fs := c.Flags()
 	fs.StringArrayVar(&o.to, "to", nil, "`TARGET` where to publish (repeatable)")
-	fs.StringVar(&o.keyID, "key-id", "", "`ID` the secret's Secret ID from the portal, carried as metadata")
+	fs.StringVar(&o.keyID, "key-id", "", "`ID` the secret's Secret ID from the portal, carried as metadata (default: the one recorded)")
 	storeFlag(fs, &o.store)
 	a.completeProfiles(c)
 	return c

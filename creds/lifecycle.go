@@ -102,7 +102,7 @@ func (s *Service) Rotate(ctx context.Context, req RotateRequest) (Rotated, error
 	}
 	// Every shared store gets the new secret before this machine switches to it: a failure
 	// there leaves the old secret in use everywhere (see republish).
-	if err := s.republish(ctx, p, sec.ClientSecret, check.Value, req.Expires); err != nil {
+	if err := s.republish(ctx, p, sec.ClientSecret, check.Value, req.Expires, req.KeyID); err != nil {
 		return Rotated{}, err
 	}
 	now := s.now()

@@ -149,7 +149,12 @@ type secretMeta struct {
 	Expires                 time.Time
 }
 
+// metaFor is the metadata of p's secret; keyID, when given, overrides the key ID the profile
+// recorded.
 func metaFor(p keyring.Profile, keyID string) secretMeta {
+	if keyID == "" {
+		keyID = p.SecretKeyID
+	}
 	tenant := p.TenantID
 	if tenant == "" {
 		tenant = p.Tenant
@@ -161,8 +166,8 @@ func metaFor(p keyring.Profile, keyID string) secretMeta {
 type PublishRequest struct {
 	Profile keyring.Profile
 	Target  Target
-	// KeyID is the secret's ID in Entra (the portal's Secret ID), carried as metadata when
-	// given.
+	// KeyID is the secret's ID in Entra (the portal's Secret ID), carried as metadata; empty
+	// means the one the profile recorded, if any.
 	KeyID string
 }
 
@@ -383,7 +388,7 @@ func (e *TargetError) Unwrap() error { return e.Err }
 // the state before the rotation: one secret, everywhere. When there is no old value to put
 // back (the keychain had lost it), the remaining targets are still tried, and the error says
 // which ones hold what.
-func (s *Service) republish(ctx context.Context, p keyring.Profile, oldSecret, newSecret string, expires time.Time) error {
+func (s *Service) republish(ctx context.Context, p keyring.Profile, oldSecret, newSecret string, expires time.Time, newKeyID string) error {
 	if len(p.PublishedTo) == 0 {
 		return nil
 	}
@@ -391,7 +396,7 @@ func (s *Service) republish(ctx context.Context, p keyring.Profile, oldSecret, n
 		return errorf(ProblemOther, OpRotate, p.Name, "profile %q is published to %s, and this run cannot start the programs that update them", p.Name, strings.Join(p.PublishedTo, ", "))
 	}
 	np := p
-	np.SecretExpires = expires
+	np.SecretExpires, np.SecretKeyID = expires, newKeyID
 	meta := metaFor(np, "")
 	var updated []string
 	var firstErr *TargetError

@@ -151,3 +151,31 @@ func TestPublishRefusesDelegated(t *testing.T) {
 		t.Error("a delegated profile reached a program")
 	}
 }
+
+// TestRotateCarriesKeyIDs: Key Vault gets the new secret's key ID, and the old one's again
+// when the old secret is put back.
+func TestRotateCarriesKeyIDs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	run := &recordingRunner{failing: map[string]bool{"gh": true}}
+	f.engine.Runner = run
+	p := f.appProfile("robot", "azure-keyvault://contoso-kv/s", "gh://contoso/a/S")
+	const oldKey, newKey = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+	if err := f.engine.Store.Touch("robot", func(pp *keyring.Profile) { pp.SecretKeyID = oldKey }); err != nil {
+		t.Fatal(err)
+	}
+	p.SecretKeyID = oldKey
+	_, err := f.engine.Rotate(t.Context(), RotateRequest{Profile: p, NewSecret: testSecret2, Expires: time.Now().AddDate(1, 0, 0), KeyID: newKey})
+	if err == nil {
+		t.Fatal("the failing target went unnoticed")
+	}
+	var tags []string
+	for _, c := range run.calls {
+		if c.Name == "az" {
+			tags = append(tags, c.Args[len(c.Args)-1])
+		}
+	}
+	if !slices.Equal(tags, []string{"keyId=" + newKey, "keyId=" + oldKey}) {
+		t.Errorf("key IDs sent to Key Vault: %q", tags)
+	}
+}
