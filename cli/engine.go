@@ -22,6 +22,7 @@ func (a *app) engine(store *keyring.Store) *creds.Service {
 		Remote:      a.remoteShell(),
 		Now:         a.env.Now,
 		PollUnit:    a.env.PollUnit,
+		Runner:      a.runner(),
 	}
 }
 

@@ -91,7 +91,7 @@ func newHarness(t *testing.T, backend keyring.Backend) *harness {
 			PublicRedirectURIs: []string{"http://localhost"}},
 		{
 			ClientID: appClientID, TenantID: testTenantID, Name: "cli app", Audience: "single",
-			Secrets:                []simulator.Secret{{ID: "33333333-3333-4333-8333-333333333333", Value: testSecret, Expires: far}},
+			Secrets:                []simulator.Secret{{ID: "33333333-3333-4333-8333-333333333333", Value: testSecret, Expires: far}, {ID: "55555555-5555-4555-8555-555555555555", Value: newSecret, Expires: far}},
 			ApplicationPermissions: []string{"User.Read.All"},
 		},
 	}

@@ -59,7 +59,7 @@ func newCommandTree(a *app) *commandTree {
 
 	t.ordered = []*cobra.Command{
 		a.setupCommand(), a.tokenCommand(), a.execCommand(), a.exportCommand(), a.snippetCommand(), a.statusCommand(), a.rotateCommand(),
-		a.verifyCommand(), a.deleteCommand(), a.demoCommand(), a.completionCommand(t),
+		a.verifyCommand(), a.deleteCommand(), a.publishCommand(), a.keepaliveCommand(), a.demoCommand(), a.completionCommand(t),
 	}
 	for _, c := range t.ordered {
 		c.SetFlagErrorFunc(t.flagError)
@@ -457,6 +457,9 @@ the old one for now. m365creds checks the new secret against Microsoft with a re
 grant (no browser needed) and only then saves it, with the rotated refresh token and the new
 expiry date. If the check fails, nothing changes: the old secret stays saved and keeps
 working. Afterwards it tells you which old secret to delete in the portal, with the link.
+
+A profile shared with m365creds publish gets the new secret in every target first; if one of
+them fails, the others get the old secret back and the profile keeps it.
 
 Without --no-input the wizard opens at the secret step. With --no-input the new secret is read
 from stdin (the first line), never from the command line.

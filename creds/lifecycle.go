@@ -100,6 +100,11 @@ func (s *Service) Rotate(ctx context.Context, req RotateRequest) (Rotated, error
 		}
 		return Rotated{}, err
 	}
+	// Every shared store gets the new secret before this machine switches to it: a failure
+	// there leaves the old secret in use everywhere (see republish).
+	if err := s.republish(ctx, p, sec.ClientSecret, check.Value, req.Expires, req.KeyID); err != nil {
+		return Rotated{}, err
+	}
 	now := s.now()
 	np := p
 	np.SecretExpires, np.Updated, np.LastRefresh = req.Expires, now, now

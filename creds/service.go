@@ -34,6 +34,9 @@ type Service struct {
 	Now func() time.Time
 	// MinValidity overrides DefaultMinValidity.
 	MinValidity time.Duration
+	// Runner starts the programs publish and rotate write shared stores with; nil means
+	// none can be started.
+	Runner Runner
 	// PollUnit scales the device-code polling interval; zero means one second (tests shrink it).
 	PollUnit time.Duration
 }

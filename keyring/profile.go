@@ -50,6 +50,9 @@ type Profile struct {
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`
 	LastRefresh time.Time `json:"lastRefresh,omitzero"`
+	// PublishedTo lists the stores the client secret was published to
+	// (azure-keyvault://…, gh://…, op://…), which rotate updates too.
+	PublishedTo []string `json:"publishedTo,omitempty"`
 }
 
 // maxDisplayLen bounds the account fields: longer than any user principal name (113) or
@@ -71,6 +74,7 @@ func (p Profile) cleaned() Profile {
 	p.AccountName = sanitize.Line(p.AccountName, maxDisplayLen)
 	p.RequestedScopes = cleanList(p.RequestedScopes)
 	p.GrantedScopes = cleanList(p.GrantedScopes)
+	p.PublishedTo = cleanList(p.PublishedTo)
 	return p
 }
 
