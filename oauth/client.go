@@ -419,13 +419,33 @@ func (c *Client) CheckSecret(ctx context.Context) error {
 // for the whole organisation. Shared tenants are replaced by organizations, since personal
 // accounts cannot grant admin consent.
 func (c *Client) AdminConsentURL(redirectURI, state string) string {
+	return c.AdminConsentURLFor(redirectURI, state, nil)
+}
+
+// AdminConsentURLFor is AdminConsentURL for named delegated scopes: Graph's short names are
+// qualified with this cloud's Graph resource, and the OpenID Connect scopes, which need no
+// consent, are left out. No scopes (or none left) means the configured ones (/.default).
+func (c *Client) AdminConsentURLFor(redirectURI, state string, scopes []string) string {
 	tenant := c.app.Tenant
 	if isSharedTenant(tenant) {
 		tenant = "organizations"
 	}
+	var list []string
+	for _, sc := range scopes {
+		switch low := strings.ToLower(sc); {
+		case low == "openid" || low == "profile" || low == "email" || low == "offline_access":
+		case strings.Contains(sc, "://"):
+			list = append(list, sc)
+		default:
+			list = append(list, strings.TrimRight(c.hosts.GraphResource, "/")+"/"+sc)
+		}
+	}
+	if len(list) == 0 {
+		list = []string{c.hosts.GraphResource + "/.default"}
+	}
 	q := url.Values{
 		"client_id": {c.app.ClientID},
-		"scope":     {c.hosts.GraphResource + "/.default"},
+		"scope":     {strings.Join(list, " ")},
 	}
 	if redirectURI != "" {
 		q.Set("redirect_uri", redirectURI)
