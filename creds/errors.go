@@ -38,6 +38,8 @@ const (
 	OpSave    Op = "save"
 	OpDelete  Op = "delete"
 	OpExport  Op = "export"
+	OpOnboard Op = "onboard"
+	OpHandoff Op = "handoff"
 )
 
 // Error is a failure of one operation on one profile.
