@@ -116,6 +116,9 @@ func (a *app) runStatus(o *statusOptions, pos []string) error {
 			fmt.Fprintf(a.stdout, "\nKeychain: %s\n", backend)
 		}
 	}
+	if !o.json && len(pos) == 0 {
+		a.printPendingOnboardings(store)
+	}
 	for _, st := range rows {
 		for _, pr := range st.Problems {
 			fmt.Fprintf(a.stderr, "%s: %s\n", st.Profile, pr)

@@ -4,9 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +166,7 @@ func onboardFlow(req OnboardRequest) oauth.Flow {
 		return oauth.FlowApp
 	case oauth.KindPublic:
 		return oauth.FlowDevice
+	case oauth.KindWeb:
 	}
 	return oauth.FlowBrowser
 }
@@ -249,6 +255,9 @@ func (s *Service) Onboard(ctx context.Context, req OnboardRequest) (Onboarded, e
 	}
 	if name == v.Name {
 		return Onboarded{}, errorf(ProblemUsage, OpOnboard, name, "the customer profile cannot replace the vendor profile %q: choose another --profile", name)
+	}
+	if old, err := s.Store.Profile(name); err == nil && (!strings.EqualFold(old.Tenant, req.Tenant) || !strings.EqualFold(old.ClientID, v.ClientID)) {
+		return Onboarded{}, errorf(ProblemUsage, OpOnboard, name, "profile %q already exists for another tenant or app (%s): choose another name with --profile", name, old.Tenant)
 	}
 	sec, err := s.Store.Secrets(ctx, v.Name)
 	if err != nil {
@@ -445,4 +454,86 @@ func randomState() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// PendingOnboarding is one customer tenant a consent link was sent to, as the batch file in
+// the config directory keeps it until the consent has taken effect.
+type PendingOnboarding struct {
+	Tenant    string    `json:"tenant"`
+	Profile   string    `json:"profile"` // the customer profile it becomes
+	From      string    `json:"from"`    // the vendor profile
+	Link      string    `json:"link"`
+	Sent      time.Time `json:"sent"`
+	Completed time.Time `json:"completed,omitzero"`
+	Failed    string    `json:"failed,omitempty"` // why the last wait ended without consent
+}
+
+// onboardingPath is the batch file beside the profiles file of the same service.
+func (s *Service) onboardingPath() string {
+	p := s.Store.Path()
+	base := strings.Replace(filepath.Base(p), "profiles", "onboarding", 1)
+	return filepath.Join(filepath.Dir(p), base)
+}
+
+// Onboardings lists the tenants links were sent to, pending ones first.
+func (s *Service) Onboardings() ([]PendingOnboarding, error) {
+	raw, err := os.ReadFile(s.onboardingPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &keyring.ConfigFileError{Path: s.onboardingPath(), Op: "read", Err: err}
+	}
+	var list []PendingOnboarding
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, &keyring.ConfigFileError{Path: s.onboardingPath(), Op: "read", Err: err}
+	}
+	for i := range list {
+		o := &list[i]
+		o.Tenant, o.Profile, o.From = sanitize.Line(o.Tenant, 100), sanitize.Line(o.Profile, 64), sanitize.Line(o.From, 64)
+		o.Link, o.Failed = sanitize.Line(o.Link, 0), sanitize.Line(o.Failed, 300)
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Completed.IsZero() && !list[j].Completed.IsZero() })
+	return list, nil
+}
+
+// RecordOnboarding adds or replaces the entry of a tenant in the batch file. The file holds
+// no secret; it is written beside the profiles file, replaced atomically.
+func (s *Service) RecordOnboarding(o PendingOnboarding) error {
+	list, err := s.Onboardings()
+	if err != nil {
+		return err
+	}
+	replaced := false
+	for i := range list {
+		if strings.EqualFold(list[i].Tenant, o.Tenant) && list[i].From == o.From {
+			list[i], replaced = o, true
+		}
+	}
+	if !replaced {
+		list = append(list, o)
+	}
+	raw, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := s.onboardingPath()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".onboarding-*")
+	if err != nil {
+		return &keyring.ConfigFileError{Path: path, Op: "write", Err: err}
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(append(raw, '\n')); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return &keyring.ConfigFileError{Path: path, Op: "write", Err: err}
+	}
+	return nil
 }

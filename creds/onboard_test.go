@@ -19,7 +19,7 @@ const (
 	vendorClient  = "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968"
 	vendorTenant  = "2b4d6f80-1a3c-4e5f-8a7b-9c0d1e2f3a4b"
 	customerA     = "c0ffee00-1111-4222-8333-444455556666"
-	customerB     = "c0ffee00-7777-4888-9999-aaaabbbbcccc"
+	customerB     = "b0ffee00-7777-4888-9999-aaaabbbbcccc"
 	decliningOrg  = "dec11ed0-1111-4222-8333-444455556666"
 	vendorSecret  = "ven8Q~vendorMultiTenantSecretValue00000x"
 	vendorSecret2 = "ven8Q~vendorMultiTenantSecretValue22222y"
