@@ -985,7 +985,7 @@ func helpCommands(t *testing.T) []string {
 	for _, c := range tree.ordered {
 		names = append(names, c.Name())
 	}
-	if len(names) != 11 {
+	if len(names) != 13 {
 		t.Fatalf("commands: %v", names)
 	}
 	return names

@@ -164,7 +164,7 @@ func (s *Service) openBlock(ctx context.Context, r io.Reader) (handoffPayload, s
 	key, err := s.Store.HandoffKey(ctx, code)
 	switch {
 	case errors.Is(err, keyring.ErrNoHandoffKey):
-		return handoffPayload{}, "", failAs(ProblemUsage, OpHandoff, "", ErrHandoffOtherKey)
+		return handoffPayload{}, "", failAs(ProblemOther, OpHandoff, "", ErrHandoffOtherKey)
 	case err != nil && strings.Contains(err.Error(), "not a hand-off code"):
 		return handoffPayload{}, "", failAs(ProblemUsage, OpHandoff, "", ErrHandoffNoBlock)
 	case err != nil:
@@ -183,13 +183,13 @@ func (s *Service) openBlock(ctx context.Context, r io.Reader) (handoffPayload, s
 	switch {
 	case errors.As(err, &nomatch):
 		// The code line was changed to one of ours: the block is for someone else.
-		return handoffPayload{}, "", failAs(ProblemUsage, OpHandoff, "", ErrHandoffOtherKey)
+		return handoffPayload{}, "", failAs(ProblemOther, OpHandoff, "", ErrHandoffOtherKey)
 	case err != nil:
-		return handoffPayload{}, "", failAs(ProblemUsage, OpHandoff, "", ErrHandoffTampered)
+		return handoffPayload{}, "", failAs(ProblemOther, OpHandoff, "", ErrHandoffTampered)
 	}
 	var p handoffPayload
 	if err := json.Unmarshal(plain, &p); err != nil || p.Version != 1 || p.Code != code {
-		return handoffPayload{}, "", failAs(ProblemUsage, OpHandoff, "", ErrHandoffTampered)
+		return handoffPayload{}, "", failAs(ProblemOther, OpHandoff, "", ErrHandoffTampered)
 	}
 	return p, code, nil
 }
@@ -222,10 +222,10 @@ func (s *Service) ImportHandoff(ctx context.Context, req ImportRequest) (Importe
 		d.Flow = oauth.FlowBrowser
 		d.Scopes = cleanList(p.Scopes)
 	default:
-		return Imported{}, failAs(ProblemUsage, OpHandoff, "", ErrHandoffTampered)
+		return Imported{}, failAs(ProblemOther, OpHandoff, "", ErrHandoffTampered)
 	}
 	if _, err := steps.CheckClientID(d.ClientID); err != nil {
-		return Imported{}, failAs(ProblemUsage, OpHandoff, "", ErrHandoffTampered)
+		return Imported{}, failAs(ProblemOther, OpHandoff, "", ErrHandoffTampered)
 	}
 	d.Profile = req.Name
 	if d.Profile == "" {
