@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +34,8 @@ func TestHandoffSendReceive(t *testing.T) {
 		block := r.stdout
 
 		lines := strings.Split(block, "\n")
-		lines[2] = strings.Repeat("A", len(lines[2]))
+		last := slices.Index(lines, "-----END AGE ENCRYPTED FILE-----") - 2 // sealed payload, not the header
+		lines[last] = strings.Repeat("A", len(lines[last]))
 		r = h.run(strings.Join(lines, "\n"), "receive", "--import", "--profile", "imported")
 		expectCode(t, r, ExitError)
 		expectContains(t, "stderr", r.stderr, "changed or damaged")

@@ -2,6 +2,7 @@ package creds
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,13 +95,16 @@ func TestHandoffRefusals(t *testing.T) {
 		return err
 	}
 	// One character of the sealed body changed.
+	// The last full line before the END line is sealed payload, not the header.
 	lines := strings.Split(block, "\n")
-	body := []byte(lines[3])
-	body[10] ^= 'A' ^ 'B'
-	if body[10] == lines[3][10] {
-		body[10] = 'C'
+	i := slices.Index(lines, "-----END AGE ENCRYPTED FILE-----") - 2
+	body := []byte(lines[i])
+	if body[10] == 'A' {
+		body[10] = 'B'
+	} else {
+		body[10] = 'A'
 	}
-	lines[3] = string(body)
+	lines[i] = string(body)
 	if err := importing(strings.Join(lines, "\n")); !errors.Is(err, ErrHandoffTampered) {
 		t.Errorf("tampered block: %v", err)
 	}

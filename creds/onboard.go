@@ -284,6 +284,7 @@ func (s *Service) Onboard(ctx context.Context, req OnboardRequest) (Onboarded, e
 	if flow == oauth.FlowApp {
 		app.Kind = oauth.KindApp
 		out, err = s.onboardAppOnly(waitCtx, req, app, link, deadline, report)
+		link = out.Link
 	} else {
 		report(ConsentLinkReady{Link: link, Deadline: deadline})
 		out, err = s.onboardDelegated(waitCtx, req, v, sec, flow, name, wait, report)
@@ -312,6 +313,7 @@ func (s *Service) Onboard(ctx context.Context, req OnboardRequest) (Onboarded, e
 	}
 	p.RequestedScopes = []string{GraphDefault(v.Cloud)}
 	p.GrantedScopes, p.Account, p.AccountID, p.AccountName = nil, "", "", ""
+	p.SecretFrom = secretSource(v)
 	now := s.now()
 	p.Created, p.Updated, p.LastRefresh = now, now, now
 	ns := keyring.Secrets{ClientSecret: sec.ClientSecret, AccessToken: out.Token.AccessToken,
@@ -348,7 +350,17 @@ func (s *Service) onboardAppOnly(ctx context.Context, req OnboardRequest, app oa
 	listening := false
 	if !req.NoListener {
 		if port := loopbackPort(link.RedirectURI); port > 0 {
-			if l, err := oauth.ListenLoopback(port); err == nil {
+			l, err := oauth.ListenLoopback(port)
+			if pe := (*oauth.PortInUseError)(nil); errors.As(err, &pe) {
+				// Entra ignores the port of http://localhost redirect URIs, so another
+				// port still matches the registration.
+				if l, err = oauth.ListenLoopback(0); err == nil {
+					v := req.Vendor
+					v.RedirectURI = l.RedirectURI()
+					link = s.ConsentLinkFor(v, req.Tenant, oauth.FlowApp, link.State)
+				}
+			}
+			if err == nil {
 				listening = true
 				l.Expect(link.State)
 				defer func() { _ = l.Close() }()
@@ -370,7 +382,7 @@ func (s *Service) onboardAppOnly(ctx context.Context, req OnboardRequest, app oa
 	for attempt := 1; ; attempt++ {
 		tok, err := c.ClientCredentials(ctx)
 		if err == nil {
-			return Onboarded{Token: tok}, nil
+			return Onboarded{Token: tok, Link: link}, nil
 		}
 		if ctx.Err() != nil {
 			return Onboarded{}, ctx.Err()
@@ -439,11 +451,25 @@ func (s *Service) onboardDelegated(ctx context.Context, req OnboardRequest, v ke
 		return Onboarded{}, err
 	}
 	d.Token, d.User = res.Token, res.User
-	p, err := s.Save(ctx, d)
-	if err != nil {
-		return Onboarded{}, err
+	p, ns := d.ToProfile(s.now()), d.ToSecrets()
+	p.SecretFrom = secretSource(v)
+	if err := persist(ctx, func(ctx context.Context) error { return s.Store.Save(ctx, p, ns) }); err != nil {
+		return Onboarded{}, fail(OpOnboard, name, "saving the customer profile", oauth.App{}, err)
 	}
-	return Onboarded{Profile: p, Token: res.Token}, nil
+	saved, err := s.Store.Profile(name)
+	if err != nil {
+		return Onboarded{}, fail(OpOnboard, name, "", oauth.App{}, err)
+	}
+	return Onboarded{Profile: saved, Token: res.Token}, nil
+}
+
+// secretSource is the profile whose keychain item holds the app's secret: the vendor's own,
+// or the one the vendor profile itself shares.
+func secretSource(v keyring.Profile) string {
+	if v.SecretFrom != "" {
+		return v.SecretFrom
+	}
+	return v.Name
 }
 
 // randomState is the link's state: unguessable, so a redirect from another link is not taken

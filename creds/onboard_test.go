@@ -162,6 +162,38 @@ func TestOnboardTwoCustomersWithConsentElsewhere(t *testing.T) {
 		if info, ok := f.sim.AccessToken(tok.AccessToken); !ok || !info.AppOnly || info.ClientID != vendorClient {
 			t.Errorf("token of %s: %+v", want, info)
 		}
+		if res.Profile.SecretFrom != "vendor" {
+			t.Errorf("%s does not share the vendor's secret: %+v", want, res.Profile)
+		}
+	}
+	// One rotation of the vendor app keeps both customers working after the old secret ends.
+	ctx := t.Context()
+	if _, err := f.engine.Rotate(ctx, RotateRequest{Profile: vendor, NewSecret: vendorSecret2, Expires: time.Now().AddDate(1, 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	f.sim.ExpireSecret(vendorClient, vendorSecret)
+	for _, tenant := range []string{customerA, customerB} {
+		p, err := f.engine.Store.Profile(CustomerProfileName(tenant))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.engine.Token(ctx, p, TokenRequest{Force: true}); err != nil {
+			t.Errorf("%s after rotating the vendor: %v", p.Name, err)
+		}
+		if _, err := f.engine.Rotate(ctx, RotateRequest{Profile: p, NewSecret: vendorSecret}); ProblemOf(err) != ProblemUsage || !strings.Contains(err.Error(), `rotate "vendor"`) {
+			t.Errorf("rotating a customer instead of the vendor: %v", err)
+		}
+	}
+	// Deleting a customer leaves the secret for the other; the vendor waits for both.
+	if err := f.engine.Delete(ctx, CustomerProfileName(customerA)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.engine.Delete(ctx, "vendor"); err == nil {
+		t.Error("the vendor was deleted while a customer uses its secret")
+	}
+	p, _ := f.engine.Store.Profile(CustomerProfileName(customerB))
+	if _, err := f.engine.Token(ctx, p, TokenRequest{Force: true}); err != nil {
+		t.Errorf("the other customer after a delete: %v", err)
 	}
 }
 
@@ -171,9 +203,10 @@ func TestOnboardDeclinedOnThisMachine(t *testing.T) {
 	t.Parallel()
 	f, vendor := vendorFixture(t)
 	log := newEventLog()
+	browser := make(chan error, 1)
 	go func() {
 		link := <-log.links
-		_ = followRedirect(link.URL)
+		browser <- followRedirect(link.URL)
 	}()
 	start := time.Now()
 	_, err := f.engine.Onboard(t.Context(), OnboardRequest{Vendor: vendor, Tenant: decliningOrg,
@@ -187,6 +220,14 @@ func TestOnboardDeclinedOnThisMachine(t *testing.T) {
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Error("a declined consent did not end the wait")
+	}
+	if err := <-browser; err != nil {
+		t.Errorf("the administrator's browser: %v", err)
+	}
+	for _, e := range log.events {
+		if r, ok := e.(ConsentLinkReady); ok && !r.Listening {
+			t.Error("onboard did not listen for the administrator's redirect")
+		}
 	}
 	if _, err := f.engine.Store.Profile(CustomerProfileName(decliningOrg)); !errors.Is(err, keyring.ErrNotFound) {
 		t.Errorf("a profile was saved for a declined consent: %v", err)

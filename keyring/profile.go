@@ -48,6 +48,8 @@ type Profile struct {
 	Created         time.Time      `json:"created"`
 	Updated         time.Time      `json:"updated"`
 	LastRefresh     time.Time      `json:"lastRefresh,omitzero"`
+	// SecretFrom names the profile whose client secret this one uses (see shared.go).
+	SecretFrom string `json:"secretFrom,omitempty"`
 }
 
 // maxDisplayLen bounds the account fields: longer than any user principal name (113) or
@@ -67,6 +69,7 @@ func (p Profile) cleaned() Profile {
 	p.RedirectURI = sanitize.Line(p.RedirectURI, 0)
 	p.Account = sanitize.Line(p.Account, maxDisplayLen)
 	p.AccountName = sanitize.Line(p.AccountName, maxDisplayLen)
+	p.SecretFrom = sanitize.Line(p.SecretFrom, maxDisplayLen)
 	p.RequestedScopes = cleanList(p.RequestedScopes)
 	p.GrantedScopes = cleanList(p.GrantedScopes)
 	return p
