@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -379,4 +380,40 @@ func explainOnboard(err error) oauth.Guidance {
 		return ce.Explain()
 	}
 	return oauth.Guidance{}
+}
+
+// printSharedApps groups, under status, the profiles that use one app's secret, with what is
+// known about the consent in each customer's tenant (from the saved facts only).
+func (a *app) printSharedApps(list []keyring.Profile) {
+	users := map[string][]keyring.Profile{}
+	byName := map[string]keyring.Profile{}
+	for _, p := range list {
+		byName[p.Name] = p
+		if p.SecretFrom != "" && p.SecretFrom != p.Name {
+			users[p.SecretFrom] = append(users[p.SecretFrom], p)
+		}
+	}
+	sources := make([]string, 0, len(users))
+	for s := range users {
+		sources = append(sources, s)
+	}
+	sort.Strings(sources)
+	for i, src := range sources {
+		if i == 0 {
+			fmt.Fprintf(a.stdout, "\nApps shared by customer profiles (one secret, rotated with the first profile):\n")
+		}
+		v, ok := byName[src]
+		if ok {
+			fmt.Fprintf(a.stdout, "  %s  app %s, home tenant %s\n", v.Name, v.ClientID, v.Tenant)
+		} else {
+			fmt.Fprintf(a.stdout, "  %s  (missing: its customers have no secret)\n", src)
+		}
+		for _, c := range users[src] {
+			consent := "consent not confirmed yet (no token so far)"
+			if !c.LastRefresh.IsZero() {
+				consent = "consent in place (last token " + c.LastRefresh.Local().Format("2006-01-02 15:04") + ")"
+			}
+			fmt.Fprintf(a.stdout, "    %-20s %s  %s\n", c.Name, c.Tenant, consent)
+		}
+	}
 }

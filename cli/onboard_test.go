@@ -109,10 +109,36 @@ func TestOnboardTwoCustomers(t *testing.T) {
 				t.Errorf("token of %s: %+v", tc.name, info)
 			}
 			p, _ := h.store().Profile(tc.name)
-			if p.Tenant != tc.tenant || p.Kind != oauth.KindApp {
+			if p.Tenant != tc.tenant || p.Kind != oauth.KindApp || p.SecretFrom != "vendor" {
 				t.Errorf("profile %s: %+v", tc.name, p)
 			}
 		}
+		r := h.run("", "status")
+		expectCode(t, r, 0)
+		expectContains(t, "status", r.stdout, "Apps shared by customer profiles", "vendor  app "+vendorClientID)
+		for _, name := range []string{"tenant-c0ffee00", "fabrikam"} {
+			if !regexp.MustCompile(name + `\s+\S+\s+consent in place`).MatchString(r.stdout) {
+				t.Errorf("status does not show the consent of %s:\n%s", name, r.stdout)
+			}
+		}
+		// One rotation of the vendor app keeps both customers working after the old secret
+		// stops: they use the vendor's one keychain item.
+		r = h.run(newSecret+"\n", "rotate", "vendor", "--no-input", "--client-secret-stdin", "--secret-expires", "24m")
+		expectCode(t, r, 0)
+		h.sim.ExpireSecret(vendorClientID, testSecret)
+		for _, name := range []string{"tenant-c0ffee00", "fabrikam"} {
+			h.expireCache(name, time.Now().Add(-time.Minute))
+			r = h.run("", "token", name)
+			expectCode(t, r, 0)
+		}
+		r = h.run(testSecret+"\n", "rotate", "fabrikam", "--no-input", "--client-secret-stdin", "--secret-expires", "24m")
+		expectCode(t, r, ExitUsage)
+		expectContains(t, "stderr", r.stderr, `rotate "vendor"`)
+		r = h.run("", "delete", "vendor", "--yes")
+		if r.code == 0 {
+			t.Error("the vendor profile was deleted while customers use its secret")
+		}
+		expectContains(t, "stderr", r.stderr, "tenant-c0ffee00")
 	})
 }
 

@@ -48,6 +48,7 @@ type profileStatus struct {
 	LastRefresh     *time.Time `json:"last_refresh"`
 	RefreshDeadline *time.Time `json:"refresh_deadline"`
 	Backend         string     `json:"backend"`
+	SecretFrom      string     `json:"secret_from,omitempty"` // the profile whose client secret this one uses
 	State           string     `json:"state"` // "ok", "warning" or "action"
 	Problems        []string   `json:"problems"`
 	code            int
@@ -117,6 +118,7 @@ func (a *app) runStatus(o *statusOptions, pos []string) error {
 		}
 	}
 	if !o.json && len(pos) == 0 {
+		a.printSharedApps(list)
 		a.printPendingOnboardings(store)
 	}
 	for _, st := range rows {
@@ -137,6 +139,7 @@ func assess(p keyring.Profile, now time.Time, backend string) profileStatus {
 		Tenant: p.Tenant, TenantID: p.TenantID, ClientID: p.ClientID, Kind: string(p.Kind),
 		AccountType: string(p.Audience), RequestedScopes: nonNil(p.RequestedScopes),
 		GrantedScopes: nonNil(p.GrantedScopes), Backend: backend, State: "ok",
+		SecretFrom: p.SecretFrom,
 	}
 	st.MissingScopes = nonNil(nil)
 	if p.Kind != oauth.KindApp && len(p.GrantedScopes) > 0 {
