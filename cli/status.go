@@ -48,7 +48,7 @@ type profileStatus struct {
 	LastRefresh     *time.Time `json:"last_refresh"`
 	RefreshDeadline *time.Time `json:"refresh_deadline"`
 	Backend         string     `json:"backend"`
-	SecretFrom      string     `json:"secret_from,omitempty"` // the profile whose client secret this one uses
+	SecretFrom      string     `json:"secret_from,omitempty"`
 	State           string     `json:"state"` // "ok", "warning" or "action"
 	Problems        []string   `json:"problems"`
 	code            int
