@@ -291,8 +291,16 @@ func (s *Service) Onboard(ctx context.Context, req OnboardRequest) (Onboarded, e
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			why := ""
+			if we := (*waitEnded)(nil); errors.As(err, &we) && we.last.Title != "" {
+				why = fmt.Sprintf(" (Microsoft's last answer: %s", we.last.Title)
+				if we.last.Code == 700016 {
+					why += "; an app registered for its own organisation only answers like this too: check Supported account types"
+				}
+				why += ")"
+			}
 			return Onboarded{}, &Error{Problem: ProblemTimedOut, Op: OpOnboard, Profile: name, App: app,
-				Err: fmt.Errorf("the consent did not take effect in %s within %s; the link stays valid: run onboard again once the administrator has accepted", sanitize.Line(req.Tenant, 100), wait)}
+				Err: fmt.Errorf("the consent did not take effect in %s within %s%s; the link stays valid: run onboard again once the administrator has accepted", sanitize.Line(req.Tenant, 100), wait, why)}
 		}
 		if ctx.Err() != nil {
 			return Onboarded{}, ctx.Err()
@@ -379,23 +387,25 @@ func (s *Service) onboardAppOnly(ctx context.Context, req OnboardRequest, app oa
 		interval = defaultOnboardPoll
 	}
 	first := interval
+	var last oauth.Guidance
 	for attempt := 1; ; attempt++ {
 		tok, err := c.ClientCredentials(ctx)
 		if err == nil {
 			return Onboarded{Token: tok, Link: link}, nil
 		}
 		if ctx.Err() != nil {
-			return Onboarded{}, ctx.Err()
+			return Onboarded{}, &waitEnded{last: last, err: ctx.Err()}
 		}
 		if !consentNotYet(err) {
 			return Onboarded{}, err
 		}
-		report(ConsentPending{Attempt: attempt, Reason: oauth.Explain(err, app), Next: s.now().Add(interval)})
+		last = oauth.Explain(err, app)
+		report(ConsentPending{Attempt: attempt, Reason: last, Next: s.now().Add(interval)})
 		t := time.NewTimer(interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return Onboarded{}, ctx.Err()
+			return Onboarded{}, &waitEnded{last: last, err: ctx.Err()}
 		case cb := <-landed:
 			t.Stop()
 			if cb.Err != nil {
@@ -563,3 +573,12 @@ func (s *Service) RecordOnboarding(o PendingOnboarding) error {
 	}
 	return nil
 }
+
+// waitEnded is the end of a wait for consent, with Microsoft's last "not yet" answer.
+type waitEnded struct {
+	last oauth.Guidance
+	err  error
+}
+
+func (e *waitEnded) Error() string { return e.err.Error() }
+func (e *waitEnded) Unwrap() error { return e.err }
