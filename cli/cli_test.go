@@ -1020,7 +1020,7 @@ func helpCommands(t *testing.T) []string {
 	for _, c := range tree.ordered {
 		names = append(names, c.Name())
 	}
-	if len(names) != 13 {
+	if len(names) != 16 {
 		t.Fatalf("commands: %v", names)
 	}
 	return names

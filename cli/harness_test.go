@@ -24,6 +24,7 @@ const (
 	webClientID    = "0f3e9c2a-7b41-4d6e-9a8b-3c5d1e2f4a6b"
 	publicClientID = "6a1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 	appClientID    = "9b8a7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d"
+	vendorClientID = "8e7d6c5b-4a39-4281-9f0e-1d2c3b4a5968" // multi-tenant, for onboarding customers
 	partClientID   = "4d5e6f70-8192-4a3b-8c4d-5e6f708192a3" // Mail.Read is withheld at consent
 	testTenantID   = "5d2b7e10-3c4a-4f8e-b1d6-9a0c2e4f6b8d"
 	testSecret     = "abc8Q~abcdefghijklmnopqrstuvwxyz01234567"
@@ -93,6 +94,12 @@ func newHarness(t *testing.T, backend keyring.Backend) *harness {
 			ClientID: appClientID, TenantID: testTenantID, Name: "cli app", Audience: "single",
 			Secrets:                []simulator.Secret{{ID: "33333333-3333-4333-8333-333333333333", Value: testSecret, Expires: far}, {ID: "55555555-5555-4555-8555-555555555555", Value: newSecret, Expires: far}},
 			ApplicationPermissions: []string{"User.Read.All"},
+		},
+		{
+			ClientID: vendorClientID, TenantID: testTenantID, Name: "cli vendor", Audience: "multi",
+			Secrets:                []simulator.Secret{{ID: "55555555-5555-4555-8555-555555555555", Value: testSecret, Expires: far}, {ID: "66666666-6666-4666-8666-666666666666", Value: newSecret, Expires: far}},
+			RedirectURIs:           []string{redirect},
+			ApplicationPermissions: []string{"Mail.Read"},
 		},
 	}
 	// Alice administers the test tenant, so the default consent policy lets her consent to mail.

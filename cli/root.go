@@ -59,7 +59,8 @@ func newCommandTree(a *app) *commandTree {
 
 	t.ordered = []*cobra.Command{
 		a.setupCommand(), a.tokenCommand(), a.execCommand(), a.exportCommand(), a.snippetCommand(), a.statusCommand(), a.rotateCommand(),
-		a.verifyCommand(), a.deleteCommand(), a.publishCommand(), a.keepaliveCommand(), a.demoCommand(), a.completionCommand(t),
+		a.verifyCommand(), a.deleteCommand(), a.onboardCommand(), a.sendCommand(), a.receiveCommand(), a.publishCommand(),
+		a.keepaliveCommand(), a.demoCommand(), a.completionCommand(t),
 	}
 	for _, c := range t.ordered {
 		c.SetFlagErrorFunc(t.flagError)

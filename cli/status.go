@@ -48,6 +48,7 @@ type profileStatus struct {
 	LastRefresh     *time.Time `json:"last_refresh"`
 	RefreshDeadline *time.Time `json:"refresh_deadline"`
 	Backend         string     `json:"backend"`
+	SecretFrom      string     `json:"secret_from,omitempty"`
 	State           string     `json:"state"` // "ok", "warning" or "action"
 	Problems        []string   `json:"problems"`
 	code            int
@@ -116,6 +117,10 @@ func (a *app) runStatus(o *statusOptions, pos []string) error {
 			fmt.Fprintf(a.stdout, "\nKeychain: %s\n", backend)
 		}
 	}
+	if !o.json && len(pos) == 0 {
+		a.printSharedApps(list)
+		a.printPendingOnboardings(store)
+	}
 	for _, st := range rows {
 		for _, pr := range st.Problems {
 			fmt.Fprintf(a.stderr, "%s: %s\n", st.Profile, pr)
@@ -134,6 +139,7 @@ func assess(p keyring.Profile, now time.Time, backend string) profileStatus {
 		Tenant: p.Tenant, TenantID: p.TenantID, ClientID: p.ClientID, Kind: string(p.Kind),
 		AccountType: string(p.Audience), RequestedScopes: nonNil(p.RequestedScopes),
 		GrantedScopes: nonNil(p.GrantedScopes), Backend: backend, State: "ok",
+		SecretFrom: p.SecretFrom,
 	}
 	st.MissingScopes = nonNil(nil)
 	if p.Kind != oauth.KindApp && len(p.GrantedScopes) > 0 {

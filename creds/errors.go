@@ -40,6 +40,8 @@ const (
 	OpDelete   Op = "delete"
 	OpExport   Op = "export"
 	OpRegister Op = "register"
+	OpOnboard  Op = "onboard"
+	OpHandoff  Op = "handoff"
 )
 
 // Error is a failure of one operation on one profile.

@@ -68,6 +68,12 @@ func (s *Service) Rotate(ctx context.Context, req RotateRequest) (Rotated, error
 	if p.Kind == oauth.KindPublic {
 		return Rotated{}, errorf(ProblemUsage, OpRotate, p.Name, "profile %q is a public client: it has no client secret to rotate", p.Name)
 	}
+	if p.SecretFrom != "" && p.SecretFrom != p.Name {
+		if _, err := s.Store.Profile(p.SecretFrom); err == nil {
+			return Rotated{}, errorf(ProblemUsage, OpRotate, p.Name, "profile %q uses the client secret of profile %q: rotate %q, which updates every profile of the app at once", p.Name, p.SecretFrom, p.SecretFrom)
+		}
+		p.SecretFrom = "" // its source is gone: the new secret becomes its own
+	}
 	check := steps.CheckSecret(req.NewSecret)
 	if check.Err != nil {
 		return Rotated{}, &Error{Problem: ProblemSecret, Op: OpRotate, Profile: p.Name, Kept: true,

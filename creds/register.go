@@ -342,5 +342,5 @@ func (s *Service) BootstrapAdminConsentURL(d steps.Draft, bootstrapID string, gr
 			scopes = append(scopes, sc)
 		}
 	}
-	return c.AdminConsentURLFor(scopes, "", "")
+	return c.AdminConsentURLFor("", "", scopes)
 }

@@ -53,6 +53,8 @@ type Profile struct {
 	// PublishedTo lists the stores the client secret was published to
 	// (azure-keyvault://…, gh://…, op://…), which rotate updates too.
 	PublishedTo []string `json:"publishedTo,omitempty"`
+	// SecretFrom names the profile whose client secret this one uses (see shared.go).
+	SecretFrom string `json:"secretFrom,omitempty"`
 }
 
 // maxDisplayLen bounds the account fields: longer than any user principal name (113) or
@@ -72,6 +74,7 @@ func (p Profile) cleaned() Profile {
 	p.RedirectURI = sanitize.Line(p.RedirectURI, 0)
 	p.Account = sanitize.Line(p.Account, maxDisplayLen)
 	p.AccountName = sanitize.Line(p.AccountName, maxDisplayLen)
+	p.SecretFrom = sanitize.Line(p.SecretFrom, maxDisplayLen)
 	p.RequestedScopes = cleanList(p.RequestedScopes)
 	p.GrantedScopes = cleanList(p.GrantedScopes)
 	p.PublishedTo = cleanList(p.PublishedTo)

@@ -396,7 +396,8 @@ func (s *Store) Profile(name string) (Profile, error) {
 
 // Secrets reads a profile's secrets from the keychain.
 func (s *Store) Secrets(ctx context.Context, name string) (Secrets, error) {
-	return s.read(ctx, name, allItems)
+	sec, err := s.read(ctx, name, allItems)
+	return s.withSharedSecret(ctx, name, sec, err)
 }
 
 // AccessToken reads only the cached access token: the one keychain read `token` needs when the
@@ -770,7 +771,7 @@ func (s *Store) Save(ctx context.Context, p Profile, sec Secrets) error {
 
 // save is Save with the save lock held.
 func (s *Store) save(ctx context.Context, p Profile, sec Secrets) error {
-	items, err := encodeItems(sec)
+	items, err := encodeItems(unshared(p, sec))
 	if err != nil {
 		return err
 	}
@@ -999,6 +1000,9 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		e, ok := cfg.Profiles[name]
 		if !ok && len(cfg.Pending[name]) == 0 {
 			return notFound(cfg, name)
+		}
+		if err := refuseSharedDelete(cfg, name); err != nil {
+			return err
 		}
 		gens = slices.Clone(cfg.Pending[name])
 		if ok && e.Generation != "" && !slices.Contains(gens, e.Generation) {

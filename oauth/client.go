@@ -419,28 +419,33 @@ func (c *Client) CheckSecret(ctx context.Context) error {
 // for the whole organisation. Shared tenants are replaced by organizations, since personal
 // accounts cannot grant admin consent.
 func (c *Client) AdminConsentURL(redirectURI, state string) string {
-	return c.AdminConsentURLFor(nil, redirectURI, state)
+	return c.AdminConsentURLFor(redirectURI, state, nil)
 }
 
-// AdminConsentURLFor is AdminConsentURL for the named Graph scopes only, for an app whose
-// permissions are requested dynamically rather than configured (the v2 admin-consent endpoint
-// takes a space-separated scope list).
-func (c *Client) AdminConsentURLFor(scopes []string, redirectURI, state string) string {
+// AdminConsentURLFor is AdminConsentURL for named delegated scopes: Graph's short names are
+// qualified with this cloud's Graph resource, and the OpenID Connect scopes, which need no
+// consent, are left out. No scopes (or none left) means the configured ones (/.default).
+func (c *Client) AdminConsentURLFor(redirectURI, state string, scopes []string) string {
 	tenant := c.app.Tenant
 	if isSharedTenant(tenant) {
 		tenant = "organizations"
 	}
-	scope := c.hosts.GraphResource + "/.default"
-	if len(scopes) > 0 {
-		full := make([]string, len(scopes))
-		for i, sc := range scopes {
-			full[i] = c.hosts.GraphResource + "/" + sc
+	var list []string
+	for _, sc := range scopes {
+		switch low := strings.ToLower(sc); {
+		case low == "openid" || low == "profile" || low == "email" || low == "offline_access":
+		case strings.Contains(sc, "://"):
+			list = append(list, sc)
+		default:
+			list = append(list, strings.TrimRight(c.hosts.GraphResource, "/")+"/"+sc)
 		}
-		scope = strings.Join(full, " ")
+	}
+	if len(list) == 0 {
+		list = []string{c.hosts.GraphResource + "/.default"}
 	}
 	q := url.Values{
 		"client_id": {c.app.ClientID},
-		"scope":     {scope},
+		"scope":     {strings.Join(list, " ")},
 	}
 	if redirectURI != "" {
 		q.Set("redirect_uri", redirectURI)

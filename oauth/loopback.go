@@ -151,7 +151,7 @@ func (l *Loopback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cb := callbackFromQuery(r.URL.Query())
-	if cb.Code == "" && cb.Err == nil {
+	if cb.Code == "" && cb.Err == nil && !cb.AdminConsent {
 		writePage(w, http.StatusBadRequest, false, "Nothing to do here",
 			"This address only receives Microsoft's answer after a sign-in started by m365creds.", "")
 		return
@@ -177,6 +177,9 @@ func (l *Loopback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cb.Err != nil {
 		g := Explain(cb.Err, App{})
 		writePage(w, http.StatusOK, false, "Sign-in failed: "+g.Title, g.Meaning+" The terminal says what to do next.", g.Raw)
+	} else if cb.AdminConsent && cb.Code == "" {
+		writePage(w, http.StatusOK, true, "Consent received",
+			"The permissions were granted for the organisation. You can close this tab.", "")
 	} else {
 		writePage(w, http.StatusOK, true, "Signed in",
 			"m365creds received the sign-in and is finishing in the terminal.", "")

@@ -12,11 +12,16 @@ import (
 type Callback struct {
 	Code, State string
 	Err         *EntraError // error= on the redirect (declined, admin consent required, ...)
+	// AdminConsent is set by the redirect that ends an admin-consent link, with the tenant
+	// the administrator consented in.
+	AdminConsent bool
+	Tenant       string
 }
 
 // callbackFromQuery reads a redirect's parameters.
 func callbackFromQuery(q url.Values) Callback {
-	return Callback{Code: q.Get("code"), State: q.Get("state"), Err: errorFromQuery(q)}
+	return Callback{Code: q.Get("code"), State: q.Get("state"), Err: errorFromQuery(q),
+		AdminConsent: strings.EqualFold(q.Get("admin_consent"), "true"), Tenant: q.Get("tenant")}
 }
 
 // ParseRedirect reads what a user pasted after signing in on a machine whose browser could not

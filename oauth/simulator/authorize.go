@@ -377,6 +377,18 @@ func (s *Sim) adminConsent(w http.ResponseWriter, r *http.Request) {
 			"The redirect URI '%s' specified in the request does not match the redirect URIs configured for the application '%s'.", redirect, a.ClientID))
 		return
 	}
+	if target.AdminDeclines {
+		// A declined v2 admin consent still carries admin_consent=True, with the error beside
+		// it (microsoft-identity.md §4, MS `adminconsent`: "check error first").
+		id := newIDs(r)
+		e := newErr(400, "consent_required", 65004, "User declined to consent to access the app.")
+		out := url.Values{"admin_consent": {"True"}, "error": {e.err}, "error_description": {e.description(id)}}
+		if st := q.Get("state"); st != "" {
+			out.Set("state", st)
+		}
+		http.Redirect(w, r, appendQuery(redirect, out), http.StatusFound) //nolint:gosec // redirect was matched against the registered ones above
+		return
+	}
 	// Admin consent creates the service principal and grants for every user of the tenant.
 	target.consentForAll(a.ClientID)
 	out := url.Values{"admin_consent": {"True"}, "tenant": {target.ID}}

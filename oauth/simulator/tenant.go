@@ -49,12 +49,15 @@ type Tenant struct {
 	// Microsoft turns on by itself in tenants that have not used the flow (field-2026.md §1,
 	// Entra blog 4286758): the user's approval then ends in AADSTS53003.
 	BlockDeviceCode bool
+	// AdminDeclines makes the tenant's administrator press Cancel on the admin-consent page.
+	AdminDeclines bool
 }
 
 type tenant struct {
 	Tenant
 	servicePrincipals map[string]bool // lower-case client ID → exists
 	adminConsented    map[string]bool // lower-case client ID → consented for all users
+	disabled          map[string]bool // lower-case client ID → service principal disabled
 }
 
 // ensureTenant returns the tenant, creating it with the default policy. Callers hold s.mu.
@@ -64,7 +67,7 @@ func (s *Sim) ensureTenant(id string) *tenant {
 		return t
 	}
 	t := &tenant{Tenant: Tenant{ID: id, Policy: PolicyMicrosoftManaged},
-		servicePrincipals: map[string]bool{}, adminConsented: map[string]bool{}}
+		servicePrincipals: map[string]bool{}, adminConsented: map[string]bool{}, disabled: map[string]bool{}}
 	s.tenants[k] = t
 	return t
 }
@@ -103,6 +106,15 @@ func (s *Sim) SetUserAdmin(upn string, admin bool) {
 			s.users[i].Admin = admin
 		}
 	}
+}
+
+// DisableServicePrincipal turns off "Enabled for users to sign in?" on the app's enterprise
+// application in the tenant: Entra then refuses its tokens there with AADSTS7000112
+// (microsoft-identity.md §5, 7000112 "application disabled").
+func (s *Sim) DisableServicePrincipal(tenantID, clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ensureTenant(tenantID).disabled[strings.ToLower(clientID)] = true
 }
 
 // HasServicePrincipal reports whether the app has a service principal in the tenant.

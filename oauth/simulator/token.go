@@ -285,6 +285,9 @@ func (s *Sim) clientCredentials(w http.ResponseWriter, r *http.Request, a *App, 
 		// Azure/azure-sdk-for-net#46762.
 		return newErr(400, "invalid_client", 7000229, "The client application %s is missing service principal in the tenant %s. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", a.ClientID, t.ID)
 	}
+	if t != nil && t.disabled[strings.ToLower(a.ClientID)] {
+		return newErr(400, "unauthorized_client", 7000112, "Application '%s'(%s) is disabled.", a.ClientID, a.Name)
+	}
 	scope := r.PostForm.Get("scope")
 	if scope == "" {
 		return errMissingParam("scope")
