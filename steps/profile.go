@@ -27,7 +27,7 @@ func (d Draft) ToProfile(now time.Time) keyring.Profile {
 		p.SecretExpires = d.SecretExpires
 		p.SecretKeyID = d.SecretKeyID
 	}
-	p.AppObjectID = d.AppObjectID
+	p.AppObjectID, p.SecretFrom = d.AppObjectID, d.SecretFrom
 	if d.Token != nil {
 		p.GrantedScopes = d.Token.Scopes
 		p.LastRefresh = now
@@ -66,7 +66,7 @@ func FromProfile(p keyring.Profile, s keyring.Secrets) Draft {
 	d.ClientID = p.ClientID
 	d.ClientSecret = s.ClientSecret
 	d.SecretExpires = p.SecretExpires
-	d.AppObjectID, d.SecretKeyID = p.AppObjectID, p.SecretKeyID
+	d.AppObjectID, d.SecretKeyID, d.SecretFrom = p.AppObjectID, p.SecretKeyID, p.SecretFrom
 	if p.Account != "" {
 		d.User = &oauth.User{UserPrincipalName: p.Account, DisplayName: p.AccountName}
 	}

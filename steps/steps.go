@@ -70,6 +70,8 @@ type Draft struct {
 	SecretExpires time.Time
 	// AppObjectID and SecretKeyID are known when the app was registered through Graph.
 	AppObjectID, SecretKeyID string
+	// SecretFrom names the vendor profile whose secret a customer profile shares.
+	SecretFrom string
 	// ReplacedSecret is the secret a rotation replaces (in memory only), so the wizard can
 	// refuse it: "rotating" to the same secret and then deleting the old one leaves none.
 	ReplacedSecret string

@@ -478,3 +478,14 @@ func TestNoSecretPublicClient(t *testing.T) {
 		t.Errorf("device round trip: %s %v", back.Flow, back.NoSecret)
 	}
 }
+
+// TestSharedSecretSurvivesReconsent: a customer profile rebuilt for re-consent keeps naming
+// the vendor profile whose secret it shares, so saving it again makes no copy of the secret.
+func TestSharedSecretSurvivesReconsent(t *testing.T) {
+	t.Parallel()
+	p := keyring.Profile{Name: "contoso", Kind: oauth.KindApp, ClientID: testClientID, SecretFrom: "vendor"}
+	d := FromProfile(p, keyring.Secrets{})
+	if got := d.ToProfile(time.Now()).SecretFrom; got != "vendor" {
+		t.Errorf("SecretFrom %q after a round trip", got)
+	}
+}
