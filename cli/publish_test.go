@@ -205,6 +205,8 @@ func TestPublish(t *testing.T) {
 			t.Error("the secret was not checked with Microsoft before publishing")
 		}
 		s.neverInArgvOrEnv(testSecret)
+		st := h.run("", "status", "robot")
+		expectContains(t, "status", st.stdout, "Published to:", "gh://contoso/nightly/GRAPH_SECRET")
 
 		az := s.callsOf("az")
 		if len(az) != 1 {

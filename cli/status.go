@@ -49,6 +49,7 @@ type profileStatus struct {
 	RefreshDeadline *time.Time `json:"refresh_deadline"`
 	Backend         string     `json:"backend"`
 	SecretFrom      string     `json:"secret_from,omitempty"`
+	PublishedTo     []string   `json:"published_to,omitempty"`
 	State           string     `json:"state"` // "ok", "warning" or "action"
 	Problems        []string   `json:"problems"`
 	code            int
@@ -139,7 +140,7 @@ func assess(p keyring.Profile, now time.Time, backend string) profileStatus {
 		Tenant: p.Tenant, TenantID: p.TenantID, ClientID: p.ClientID, Kind: string(p.Kind),
 		AccountType: string(p.Audience), RequestedScopes: nonNil(p.RequestedScopes),
 		GrantedScopes: nonNil(p.GrantedScopes), Backend: backend, State: "ok",
-		SecretFrom: p.SecretFrom,
+		SecretFrom: p.SecretFrom, PublishedTo: p.PublishedTo,
 	}
 	st.MissingScopes = nonNil(nil)
 	if p.Kind != oauth.KindApp && len(p.GrantedScopes) > 0 {
@@ -251,6 +252,9 @@ func (a *app) printDetail(r profileStatus, now time.Time) {
 		{"Refresh token", refreshText(r, now, "2006-01-02 15:04")},
 		{"Keychain", r.Backend},
 		{"State", r.State},
+	}
+	if len(r.PublishedTo) > 0 {
+		lines = append(lines, [2]string{"Published to", strings.Join(r.PublishedTo, " ")})
 	}
 	if len(r.MissingScopes) > 0 {
 		lines = append(lines[:8], append([][2]string{{"Scopes missing", strings.Join(r.MissingScopes, " ")}}, lines[8:]...)...)
