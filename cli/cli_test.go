@@ -144,7 +144,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad profile name", []string{"setup", "--no-input", "--profile", "a b"}, "--profile"},
 		{"too many args", []string{"status", "work", "other"}, "unexpected argument"},
 		{"rotate without profile", []string{"rotate", "--no-input"}, "missing PROFILE"},
-		{"verify without profile", []string{"verify"}, "missing PROFILE (one of: work)"},
+		{"verify with two names", []string{"verify", "work", "other"}, "unexpected argument"},
 		{"completion without shell", []string{"completion"}, "bash, zsh, fish or powershell"},
 		{"completion bad shell", []string{"completion", "tcsh"}, "unknown shell"},
 		{"bad store", []string{"status", "--store", "cloud"}, "--store"},

@@ -231,3 +231,25 @@ func TestRotateViaGraph(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyTheOnlyProfile: verify, like token, takes the only profile when none is named.
+func TestVerifyTheOnlyProfile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	r := h.run("", "verify")
+	expectCode(t, r, 0)
+	expectContains(t, "stdout", r.stdout, "Profile:   work", "OK:")
+}
+
+// TestRootPort: m365creds --port N is the wizard's flag, checked like setup's.
+func TestRootPort(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, keyring.BackendFile)
+	r := h.run("", "--port", "70000")
+	expectCode(t, r, ExitUsage)
+	expectContains(t, "stderr", r.stderr, "--port must be between 1 and 65535")
+	r = h.run("", "--port=8400") // no terminal here: the wizard says so, after taking the flag
+	expectCode(t, r, ExitUsage)
+	expectContains(t, "stderr", r.stderr, "needs a terminal")
+}

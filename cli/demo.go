@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
@@ -98,7 +100,7 @@ func (a *app) runDemo() error {
 	res, err := a.runTUI(tui.Options{
 		Mode:   steps.ModeNew,
 		Draft:  d,
-		Engine: a.engine(store),
+		Engine: a.demoEngine(store, base),
 		Demo: &tui.Demo{
 			ClientID: demo.ClientID, TenantID: demo.TenantID,
 			SecretValue: secretValue, SecretID: secretID,
@@ -189,4 +191,21 @@ func simulateBrowser(ctx context.Context, authorizeURL string) error {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.Body.Close()
+}
+
+// errDemoPortal answers the demo's "open in browser" on a portal page: the demo's portal is
+// simulated, and its links lead to the real Azure portal, which has nothing of the demo.
+var errDemoPortal = errors.New("the demo's portal is simulated on these screens; its links are the real portal's, shown for reference only")
+
+// demoEngine is the engine of the demo: it opens only the simulator's pages in a browser.
+func (a *app) demoEngine(store *keyring.Store, base string) *creds.Service {
+	engine := a.engine(store)
+	open := engine.OpenBrowser
+	engine.OpenBrowser = func(url string) error {
+		if !strings.HasPrefix(url, base+"/") {
+			return errDemoPortal
+		}
+		return open(url)
+	}
+	return engine
 }

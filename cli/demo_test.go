@@ -111,3 +111,22 @@ func TestDemoWithoutConfigDirectory(t *testing.T) {
 		t.Errorf("the temporary directory is still there: %v", err)
 	}
 }
+
+// TestDemoOpensOnlyTheSimulator: the demo's "open" keys never send the user to the real
+// Azure portal, whose pages have nothing of the demo; the simulator's pages still open.
+func TestDemoOpensOnlyTheSimulator(t *testing.T) {
+	t.Parallel()
+	var opened []string
+	a := &app{ctx: context.Background(), env: Env{Getenv: func(string) string { return "" },
+		OpenBrowser: func(u string) error { opened = append(opened, u); return nil }}}
+	engine := a.demoEngine(nil, "http://127.0.0.1:8400")
+	if err := engine.OpenBrowser("https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationsListBlade"); !errors.Is(err, errDemoPortal) {
+		t.Errorf("the real portal: %v", err)
+	}
+	if err := engine.OpenBrowser("http://127.0.0.1:8400/tenant/oauth2/v2.0/authorize?x=1"); err != nil {
+		t.Errorf("the simulator: %v", err)
+	}
+	if len(opened) != 1 || !strings.HasPrefix(opened[0], "http://127.0.0.1:8400/") {
+		t.Errorf("opened %v", opened)
+	}
+}

@@ -61,7 +61,11 @@ func (a *app) runMailVerify(storeName string, m *mailVerifyOptions, pos []string
 	if err != nil {
 		return err
 	}
-	p, err := requireProfile("verify", store, pos)
+	name := ""
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	p, err := pickProfile("verify", store, name)
 	if err != nil {
 		return err
 	}

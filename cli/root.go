@@ -32,6 +32,7 @@ type commandTree struct {
 func newCommandTree(a *app) *commandTree {
 	t := &commandTree{}
 	var showVersion bool
+	var port int
 	t.root = &cobra.Command{
 		Use:           "m365creds",
 		Args:          t.noCommand,
@@ -45,11 +46,15 @@ func newCommandTree(a *app) *commandTree {
 			if err := a.checkEndpoints(""); err != nil {
 				return err
 			}
-			return a.runHome()
+			if port < 0 || port > 65535 {
+				return usagef("", "--port must be between 1 and 65535")
+			}
+			return a.runHome(port)
 		},
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	t.root.Flags().BoolVarP(&showVersion, "version", "v", false, "print the version")
+	t.root.Flags().IntVar(&port, "port", 0, fmt.Sprintf("`N` the wizard's loopback port for the sign-in redirect (default %d)", steps.DefaultPort))
 	t.root.SetArgs([]string{})
 	t.root.SetIn(a.stdin)
 	t.root.SetOut(a.stdout)
@@ -102,7 +107,12 @@ func (t *commandTree) execute(a *app, args []string) error {
 			return nil
 		case "-v", "-version", "--version":
 			args = []string{"--version"}
+		case "--port", "-port":
+			// The wizard's own flag: m365creds --port N opens the wizard.
 		default:
+			if strings.HasPrefix(args[0], "--port=") {
+				break
+			}
 			return usagef("", "unknown flag %s (commands come first: m365creds COMMAND [flags])", typedFlag(args[0]))
 		}
 	}
@@ -495,12 +505,12 @@ func (a *app) verifyCommand() *cobra.Command {
 	o := &verifyOptions{}
 	mail := &mailVerifyOptions{}
 	c := &cobra.Command{
-		Use:   "verify PROFILE",
+		Use:   "verify [PROFILE]",
 		Short: "refresh, call Graph /me, check the granted scopes",
 		Long: `Check that PROFILE works end to end: redeem the refresh token (saving the rotated one),
 call Microsoft Graph /me with the new access token, and print the account and the granted
 scopes next to the requested ones. Application-permission profiles get an app-only token and
-skip /me.
+skip /me. PROFILE defaults to the only profile, else to "default".
 
 With --imap or --smtp, sign in to Exchange Online's mail servers instead, with XOAUTH2 and a
 token for the cloud's Outlook resource, and explain a refusal (SMTP AUTH turned off, a

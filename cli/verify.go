@@ -19,7 +19,14 @@ func (a *app) runVerify(o *verifyOptions, pos []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := requireProfile("verify", store, pos)
+	if err := maxArgs("verify", pos, 1); err != nil {
+		return err
+	}
+	name := "" // the only profile, else "default", as token does
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	p, err := pickProfile("verify", store, name)
 	if err != nil {
 		return err
 	}

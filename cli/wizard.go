@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/m365creds/m365creds/keyring"
@@ -18,7 +19,7 @@ To try the wizard without an Azure account, run in a terminal: m365creds demo
 See m365creds --help for all commands.`
 
 // runHome is `m365creds` without arguments: the wizard, or the home screen once profiles exist.
-func (a *app) runHome() error {
+func (a *app) runHome(port int) error {
 	if !a.interactive() {
 		return needTerminal("The m365creds wizard", noTerminalHelp)
 	}
@@ -30,7 +31,11 @@ func (a *app) runHome() error {
 	if err != nil {
 		return err
 	}
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: steps.NewDraft(), Engine: a.engine(store), Profiles: list})
+	d := steps.NewDraft()
+	if port > 0 {
+		d.Port = port
+	}
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), Profiles: list})
 	if err != nil {
 		return err
 	}
@@ -79,6 +84,10 @@ func (a *app) runTUI(opts tui.Options) (tui.Result, error) {
 		opts.Now = a.env.Now
 	}
 	opts.NoColor = a.env.Getenv("NO_COLOR") != ""
+	if list := a.endpoints.List(); len(list) > 0 && opts.Demo == nil {
+		// The warning printed before the wizard is hidden behind it: repeat it on every screen.
+		opts.Banner = "Other Microsoft endpoints: " + strings.Join(list, " ")
+	}
 	if opts.Mode == steps.ModeNew && opts.Engine != nil && opts.Engine.Store != nil && opts.Resume == nil {
 		// An unreadable draft is no reason not to start: the wizard then starts afresh.
 		opts.Resume, _ = opts.Engine.LoadDraft(a.ctx)

@@ -394,7 +394,7 @@ func (m Model) returnHome(saved *keyring.Profile) tea.Cmd {
 
 func (s *state) layout() {
 	chrome := 6 // breadcrumb, rule, title, blank, status, help
-	if s.c.opts.Demo != nil {
+	if s.c.opts.Demo != nil || s.c.opts.Banner != "" {
 		chrome++
 	}
 	s.c.bodyRows = max(s.c.height-chrome, 6)
@@ -411,8 +411,11 @@ func (m Model) View() tea.View {
 	st := c.st
 	width := max(c.width-2, 20) // App style pads one column on each side
 	var top []string
-	if c.opts.Demo != nil {
+	switch {
+	case c.opts.Demo != nil:
 		top = append(top, st.Banner.Render(fit(demoBanner, width)))
+	case c.opts.Banner != "":
+		top = append(top, st.Banner.Render(fit(" "+c.opts.Banner+" ", width)))
 	}
 	var title, body string
 	var binds []key.Binding

@@ -201,3 +201,15 @@ func BenchmarkFirstFrame(b *testing.B) {
 		m.stopAll()
 	}
 }
+
+// TestBannerOnEveryScreen: other Microsoft endpoints are named on every screen, since the
+// warning printed before the wizard is hidden behind it.
+func TestBannerOnEveryScreen(t *testing.T) {
+	t.Parallel()
+	h := start(t, Options{Draft: steps.NewDraft(), Banner: "Other Microsoft endpoints: M365CREDS_LOGIN_URL=http://127.0.0.1:8400"})
+	screen := h.waitFor("Who will sign in")
+	if first := strings.SplitN(strings.TrimLeft(screen, "\n"), "\n", 2)[0]; !strings.Contains(first, "Other Microsoft endpoints") {
+		t.Errorf("first line %q", first)
+	}
+	h.final()
+}

@@ -37,6 +37,8 @@ type Options struct {
 	Now       func() time.Time
 	NoBrowser bool // never launch a browser; show the address instead
 	NoColor   bool // NO_COLOR: bold and reverse only
+	// Banner labels every screen, like the demo's: other Microsoft endpoints are in use.
+	Banner string
 	// ConsentTimeout bounds a sign-in; zero means creds.DefaultConsentTimeout.
 	ConsentTimeout time.Duration
 	// Resume, when set, is a draft an earlier run kept: the wizard first asks whether to
