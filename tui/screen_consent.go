@@ -486,6 +486,9 @@ func (s *consentScreen) view(c *shared) string {
 		if s.signIn.Tunnel != "" {
 			line(st.Hint.Render("Or make the browser flow work: run this on your own machine first,"))
 			line("  " + st.Value.Render(s.signIn.Tunnel))
+			if strings.Contains(s.signIn.Tunnel, "USER@") || strings.Contains(s.signIn.Tunnel, "THIS-HOST") {
+				line(st.Muted.Render(para(c, "Replace what is in capitals with your user name and this machine's address, as you reach it with ssh.")))
+			}
 		}
 	case csDeviceIntro:
 		line("Device code sign-in needs one portal setting first:")

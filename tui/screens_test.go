@@ -828,3 +828,16 @@ func TestConsentTimesOut(t *testing.T) {
 	h.waitFor("✗") // the engine gives up at the deadline
 	h.golden()
 }
+
+// TestConsentOverSSHSaysWhatToReplace: when the SSH session does not tell the user or the
+// host, the tunnel command has placeholders and the screen says to replace them.
+func TestConsentOverSSHSaysWhatToReplace(t *testing.T) {
+	t.Parallel()
+	sim(t, nil)
+	h := consentAt(t, readyDraft(), Options{Engine: &creds.Service{Remote: &creds.RemoteShell{}}})
+	screen := h.waitFor("ssh -L")
+	if !strings.Contains(screen, "USER@THIS-HOST") || !strings.Contains(screen, "Replace what is in capitals") {
+		t.Errorf("screen:\n%s", screen)
+	}
+	h.final()
+}
