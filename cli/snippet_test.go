@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/base64"
+	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,5 +107,44 @@ func TestSnippetsRunForReal(t *testing.T) {
 	}
 	if sent := smtp.Sent(); len(sent) != 1 || !strings.Contains(sent[0], "from msmtp") {
 		t.Errorf("sent %q", sent)
+	}
+}
+
+// xoauth2Auth is the SASL mechanism net/smtp sends the token contract's XOAUTH2 string with.
+type xoauth2Auth struct{ initial []byte }
+
+func (a xoauth2Auth) Start(*smtp.ServerInfo) (string, []byte, error) {
+	return "XOAUTH2", a.initial, nil
+}
+func (a xoauth2Auth) Next([]byte, bool) ([]byte, error) { return nil, nil }
+
+// TestXOAUTH2StringSignsIn: the string token --format xoauth2 prints is what an SMTP server
+// accepts as the XOAUTH2 initial response.
+func TestXOAUTH2StringSignsIn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work", "--preset", "basic,mail-client")
+	r := h.run("", "token", "work", "--format", "xoauth2", "--scope", "https://outlook.office.com/SMTP.Send")
+	expectCode(t, r, 0)
+	initial, err := base64.StdEncoding.DecodeString(strings.TrimSpace(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mailtest.StartSMTP(t, h.sim, mailtest.Options{})
+	c, err := smtp.Dial(srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := srv.ClientTLS()
+	cfg.ServerName = "127.0.0.1"
+	if err := c.StartTLS(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Auth(xoauth2Auth{initial}); err != nil {
+		t.Fatalf("the server refused the XOAUTH2 string: %v", err)
+	}
+	if got := srv.Logins(); len(got) != 1 || got[0] != testUPN {
+		t.Errorf("logins %v", got)
 	}
 }
