@@ -153,6 +153,21 @@ func (tm *term) waitFor(pattern string, timeout time.Duration) string {
 	return ""
 }
 
+// waitForGone waits until the screen no longer matches pattern.
+func (tm *term) waitForGone(pattern string, timeout time.Duration) {
+	tm.t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(timeout)
+	var last string
+	for time.Now().Before(deadline) {
+		if last = tm.screen(); !re.MatchString(last) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tm.t.Fatalf("screen still matched %q after %v:\n%s", pattern, timeout, last)
+}
+
 // exitCode waits for the program to end and returns its exit status.
 func (tm *term) exitCode(timeout time.Duration) int {
 	tm.t.Helper()

@@ -244,7 +244,8 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		case s.resume != nil:
 			return m, m.resuming(msg)
 		case key.Matches(msg, s.c.keys.Quit),
-			key.Matches(msg, s.c.keys.Back) && !s.onHome && s.c.wiz.Current() == steps.Account:
+			// esc on the first step asks to quit, unless it is closing the help
+			key.Matches(msg, s.c.keys.Back) && !s.onHome && !s.showHelp && s.c.wiz.Current() == steps.Account:
 			return m, m.askQuit()
 		}
 		if s.showHelp {

@@ -213,3 +213,22 @@ func TestBannerOnEveryScreen(t *testing.T) {
 	}
 	h.final()
 }
+
+// TestEscClosesHelpOnTheFirstStep: esc on the first step asks to quit, but with the help
+// open it only closes the help.
+func TestEscClosesHelpOnTheFirstStep(t *testing.T) {
+	t.Parallel()
+	h := start(t, Options{Draft: steps.NewDraft()})
+	h.waitFor("Who will sign in")
+	h.send("f1")
+	h.waitFor("About this step")
+	h.send("esc")
+	screen := h.waitFor("Letters, digits") // the form again, not the help
+	if !strings.Contains(screen, "Profile name") {
+		t.Errorf("not the account form:\n%s", screen)
+	}
+	if strings.Contains(screen, "About this step") || strings.Contains(screen, "Quit?") {
+		t.Errorf("after esc:\n%s", screen)
+	}
+	h.final()
+}
