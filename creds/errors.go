@@ -3,6 +3,7 @@ package creds
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
@@ -128,4 +129,10 @@ func failAs(p Problem, op Op, profile string, err error) *Error {
 
 func errorf(p Problem, op Op, profile, format string, args ...any) *Error {
 	return failAs(p, op, profile, fmt.Errorf(format, args...))
+}
+
+// entraCodeIn reports whether err is an answer of Entra's with one of the AADSTS codes.
+func entraCodeIn(err error, codes ...int) bool {
+	var ee *oauth.EntraError
+	return errors.As(err, &ee) && slices.Contains(codes, ee.Code())
 }

@@ -340,17 +340,7 @@ func (s *Service) Onboard(ctx context.Context, req OnboardRequest) (Onboarded, e
 // consentNotYet reports the answers a tenant gives before the consent has taken effect: no
 // service principal yet (7000229), the app not known there yet (700016), or no grant yet
 // (65001).
-func consentNotYet(err error) bool {
-	var ee *oauth.EntraError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	switch ee.Code() {
-	case 7000229, 700016, 65001:
-		return true
-	}
-	return false
-}
+func consentNotYet(err error) bool { return entraCodeIn(err, 7000229, 700016, 65001) }
 
 func (s *Service) onboardAppOnly(ctx context.Context, req OnboardRequest, app oauth.App, link ConsentLink,
 	deadline time.Time, report func(OnboardEvent)) (Onboarded, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/m365creds/m365creds/assets"
@@ -314,17 +313,7 @@ func (s *Service) waitForPropagation(ctx context.Context, d steps.Draft, budget 
 // notPropagated reports whether Entra's answer means it does not know the new app or secret
 // yet: an unknown app (700016), a service principal not there yet (7000229), a secret not
 // accepted yet (7000215).
-func notPropagated(err error) bool {
-	var ee *oauth.EntraError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	switch ee.Code() {
-	case 700016, 7000229, 7000215:
-		return true
-	}
-	return strings.Contains(ee.Err, "unauthorized_client")
-}
+func notPropagated(err error) bool { return entraCodeIn(err, 700016, 7000229, 7000215) }
 
 // BootstrapAdminConsentURL is the link an administrator opens to approve the bootstrap client
 // for the organisation with the Graph permissions registration asks for.

@@ -516,6 +516,27 @@ func (s *Sim) applicationJSON(r *http.Request, a *App, ga *graphApp) map[string]
 
 // appInTenant finds an application by object ID in the caller's directory. An app ID is not an
 // object ID, so it is not found (Graph: 404 Request_ResourceNotFound). Callers hold s.mu.
+// managedApp finds the application {id} names for a Graph call that changes it: the caller
+// needs one of perms and must own the app or be an administrator, as Graph requires;
+// otherwise the answer has been written and ok is false. Callers hold s.mu.
+func (s *Sim) managedApp(w http.ResponseWriter, r *http.Request, perms ...string) (*App, *graphApp, *caller, bool) {
+	c, ok := s.graphCaller(w, r, perms...)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	id := r.PathValue("id")
+	a, ga := s.appInTenant(c, id)
+	if ga == nil {
+		notFound(w, r, id)
+		return nil, nil, nil, false
+	}
+	if !c.mayManage(ga) {
+		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
+		return nil, nil, nil, false
+	}
+	return a, ga, c, true
+}
+
 func (s *Sim) appInTenant(c *caller, objectID string) (*App, *graphApp) {
 	ga := s.graph.apps[strings.ToLower(objectID)]
 	if ga == nil || !strings.EqualFold(ga.tenantID, c.tenant.ID) {
@@ -691,18 +712,8 @@ func (s *Sim) createServicePrincipal(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) addOwner(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.graphCaller(w, r, "Application.ReadWrite.All")
+	_, ga, _, ok := s.managedApp(w, r, "Application.ReadWrite.All")
 	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	_, ga := s.appInTenant(c, id)
-	if ga == nil {
-		notFound(w, r, id)
-		return
-	}
-	if !c.mayManage(ga) {
-		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
 		return
 	}
 	var body struct {
@@ -749,18 +760,8 @@ func newSecretText() string {
 func (s *Sim) addPassword(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.graphCaller(w, r, "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy")
+	a, ga, c, ok := s.managedApp(w, r, "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy")
 	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	a, ga := s.appInTenant(c, id)
-	if ga == nil {
-		notFound(w, r, id)
-		return
-	}
-	if !c.mayManage(ga) {
-		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
 		return
 	}
 	var body struct {
@@ -823,18 +824,8 @@ func (s *Sim) addPassword(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) removePassword(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.graphCaller(w, r, "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy")
+	a, _, _, ok := s.managedApp(w, r, "Application.ReadWrite.All", "Application.ReadWrite.OwnedBy")
 	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	a, ga := s.appInTenant(c, id)
-	if ga == nil {
-		notFound(w, r, id)
-		return
-	}
-	if !c.mayManage(ga) {
-		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
 		return
 	}
 	var body struct {
