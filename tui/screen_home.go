@@ -351,14 +351,14 @@ func (s *homeScreen) key(c *shared, km tea.KeyPressMsg, start wizardStarter) tea
 		if why := canOnboard(p); why != "" {
 			return c.say("%s", why)
 		}
-		o := newOnboardScreen(p)
+		o := newOnboardScreen(p, c.opts.NoColor)
 		s.sub = o
 		return o.tenant.Focus()
 	case key.Matches(km, k.Send):
 		if why := canSend(p); why != "" {
 			return c.say("%s", why)
 		}
-		snd := newSendScreen(p)
+		snd := newSendScreen(p, c)
 		s.sub = snd
 		return snd.code.Focus()
 	}
@@ -496,7 +496,19 @@ func (s *homeScreen) viewList(c *shared) string {
 		s.viewDetail(c, line, p, width)
 	}
 	line("")
-	line(st.Muted.Render(para(c, "v verify · r rotate · p re-consent · d delete · n new · o onboard · s send · / filter · q quit")))
+	line(st.Muted.Render(para(c, "v verify · r rotate · p re-consent · d delete · n new · / filter · q quit")))
+	if p, ok := s.selected(); ok {
+		var support []string // offered only where they apply
+		if canOnboard(p) == "" {
+			support = append(support, "o onboard a customer tenant")
+		}
+		if canSend(p) == "" {
+			support = append(support, "s seal for a support person")
+		}
+		if len(support) > 0 {
+			line(st.Muted.Render(para(c, strings.Join(support, " · "))))
+		}
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 

@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/m365creds/m365creds/creds"
@@ -29,6 +30,19 @@ type homeSub interface {
 	typing() bool
 	cursorPos(c *shared) *tea.Cursor
 	title() string
+}
+
+// uncolour makes a field's text and placeholder plain under NO_COLOR.
+func uncolour(in *textinput.Model, noColor bool) {
+	if !noColor {
+		return
+	}
+	plain := lipgloss.NewStyle()
+	st := in.Styles()
+	for _, state := range []*textinput.StyleState{&st.Focused, &st.Blurred} {
+		state.Text, state.Placeholder, state.Suggestion, state.Prompt = plain, plain, plain, plain
+	}
+	in.SetStyles(st)
 }
 
 // onboardScreen brings a customer's tenant to the vendor's multi-tenant app in the selected
@@ -90,9 +104,10 @@ func canOnboard(p keyring.Profile) string {
 	return fmt.Sprintf("Onboarding is for a multi-tenant app: profile %s is registered for its own organisation only, so other organisations cannot consent to it. In the portal, set Authentication › Supported account types to \"Accounts in any organizational directory\", then save the profile again.", p.Name)
 }
 
-func newOnboardScreen(vendor keyring.Profile) *onboardScreen {
+func newOnboardScreen(vendor keyring.Profile, noColor bool) *onboardScreen {
 	in := newInput("contoso.onmicrosoft.com or 7e1f3a5c-9b2d-4c6e-8a0f-1d3b5c7e9f2a", 46)
 	in.CharLimit = 100
+	uncolour(in, noColor)
 	return &onboardScreen{vendor: vendor, tenant: in}
 }
 
@@ -158,7 +173,7 @@ func (s *onboardScreen) event(ev creds.OnboardEvent) {
 func (s *onboardScreen) done(c *shared, msg onboardDoneMsg) tea.Cmd {
 	if msg.err == nil {
 		s.stage, s.saved = onboardSaved, msg.res.Profile
-		return c.say("Saved profile %s.", s.saved.Name)
+		return nil
 	}
 	if errors.Is(msg.err, context.Canceled) {
 		return nil // esc, or the end of the program
@@ -381,8 +396,10 @@ func (s *onboardScreen) viewWaiting(c *shared) string {
 		return "Preparing the consent link for " + tenant + "…\n\n" + st.Muted.Render("esc stops.")
 	}
 	var head, body []string
-	head = append(head, para(c, "Send this link to an administrator of "+tenant+":"))
-	head = append(head, urlBlock(c, s.link.URL), "")
+	if !s.message { // the message holds the link itself
+		head = append(head, para(c, "Send this link to an administrator of "+tenant+":"))
+		head = append(head, urlBlock(c, s.link.URL), "")
+	}
 	status := "… Waiting for the consent to take effect"
 	if s.landed {
 		status = "… Accepted on this machine; checking that it has taken effect"
@@ -404,7 +421,7 @@ func (s *onboardScreen) viewWaiting(c *shared) string {
 	}
 	head = append(head, "")
 	if s.message {
-		body = append(body, st.Title.Render("The message for the administrator"))
+		body = append(body, st.Title.Render("The message for an administrator of "+tenant))
 		body = append(body, messageLines(c, s.link.Message, s.link.URL)...)
 	} else {
 		where := "This screen checks by itself; the administrator can accept on any machine."
@@ -521,7 +538,7 @@ func (s *onboardScreen) bindings(c *shared) []key.Binding {
 	k := c.keys
 	switch s.stage {
 	case onboardWaiting:
-		return []key.Binding{relabel(k.Copy, "copy link"), k.CopyMessage, relabel(k.NextField, "message"), relabel(k.Back, "stop waiting")}
+		return []key.Binding{relabel(k.Copy, "copy link"), relabel(k.Back, "stop waiting"), k.CopyMessage, relabel(k.NextField, "message")}
 	case onboardSaved:
 		return []key.Binding{relabel(k.Next, "back to list")}
 	case onboardRefused:

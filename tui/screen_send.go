@@ -43,9 +43,11 @@ func canSend(p keyring.Profile) string {
 	return ""
 }
 
-func newSendScreen(p keyring.Profile) *sendScreen {
-	in := newInput("age1…", 62)
+func newSendScreen(p keyring.Profile, c *shared) *sendScreen {
+	in := newInput("age1…", max(min(62, c.width-24), 20)) // a code is 62 characters
+	noColor := c.opts.NoColor
 	in.CharLimit = 120
+	uncolour(in, noColor)
 	return &sendScreen{profile: p, code: in}
 }
 
