@@ -409,3 +409,31 @@ func TestOnboardGoldens(t *testing.T) {
 		}
 	}
 }
+
+// TestOnboardOfferedFor: only a multi-tenant profile that holds its own secret onboards
+// customers; a customer profile points to its vendor, and a public client has nothing to seal.
+func TestOnboardOfferedFor(t *testing.T) {
+	t.Parallel()
+	vendor := keyring.Profile{Name: "vendor", Kind: oauth.KindApp, Audience: oauth.MultiTenant}
+	customer := vendor
+	customer.Name, customer.SecretFrom = "contoso", "vendor"
+	single := vendor
+	single.Audience = oauth.SingleTenant
+	kiosk := keyring.Profile{Name: "kiosk", Kind: oauth.KindPublic, Audience: oauth.MultiTenant}
+	for _, tc := range []struct {
+		p            keyring.Profile
+		onboard, snd string // "" offered, else a word of the explanation
+	}{
+		{vendor, "", ""},
+		{customer, "customer of vendor", ""},
+		{single, "own organisation only", ""},
+		{kiosk, "", "public client"},
+	} {
+		if got := canOnboard(tc.p); (tc.onboard == "") != (got == "") || !strings.Contains(got, tc.onboard) {
+			t.Errorf("onboard from %s (%s): %q", tc.p.Name, tc.p.Audience, got)
+		}
+		if got := canSend(tc.p); (tc.snd == "") != (got == "") || !strings.Contains(got, tc.snd) {
+			t.Errorf("send %s: %q", tc.p.Name, got)
+		}
+	}
+}

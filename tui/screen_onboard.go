@@ -63,6 +63,7 @@ type onboardScreen struct {
 	pending   *creds.ConsentPending
 	landed    bool
 	signIn    string // a delegated flow's sign-in instruction
+	signInURL string // and the address it names, shown whole
 	message   bool   // the message for the administrator is shown in place of the hints
 	scroll    int
 	saved     keyring.Profile
@@ -96,6 +97,9 @@ type (
 
 // canOnboard says why a profile cannot onboard customers, or "" when it can.
 func canOnboard(p keyring.Profile) string {
+	if p.SecretFrom != "" && p.SecretFrom != p.Name {
+		return fmt.Sprintf("Profile %s is a customer of %s: onboard other customers from %s, which holds the app's secret.", p.Name, p.SecretFrom, p.SecretFrom)
+	}
 	switch p.Audience {
 	case oauth.MultiTenant, oauth.MultiTenantAndPersonal:
 		return ""
@@ -163,7 +167,7 @@ func (s *onboardScreen) event(ev creds.OnboardEvent) {
 	case creds.OnboardSignIn:
 		switch e := ev.Event.(type) {
 		case creds.SignInReady:
-			s.signIn = "A user of the customer signs in at: " + e.URL
+			s.signIn, s.signInURL = "A user of the customer signs in (once the administrator has accepted) at:", e.URL
 		case creds.DeviceCodeReady:
 			s.signIn = fmt.Sprintf("A user of the customer opens %s and enters the code %s", e.VerificationURI, e.UserCode)
 		}
@@ -193,7 +197,7 @@ func onboardUsage(err error) string {
 	if errors.As(err, &ce) && ce.Err != nil {
 		err = ce.Err
 	}
-	text := err.Error()
+	text := sanitize.Line(err.Error(), 400) // it may quote Microsoft or a typed value
 	if text != "" {
 		text = strings.ToUpper(text[:1]) + text[1:]
 	}
@@ -305,7 +309,7 @@ func (s *onboardScreen) start(c *shared) tea.Cmd {
 	s.tenant.Blur()
 	s.stop()
 	s.attempt++
-	s.stage, s.problem, s.pending, s.landed, s.signIn, s.message, s.scroll = onboardWaiting, "", nil, false, "", false, 0
+	s.stage, s.problem, s.pending, s.landed, s.signIn, s.signInURL, s.message, s.scroll = onboardWaiting, "", nil, false, "", "", false, 0
 	s.link, s.deadline = creds.ConsentLink{Tenant: clean}, time.Time{}
 	ctx, cancel := context.WithCancel(c.ctx)
 	s.cancel = cancel
@@ -418,6 +422,9 @@ func (s *onboardScreen) viewWaiting(c *shared) string {
 	}
 	if s.signIn != "" {
 		head = append(head, para(c, s.signIn))
+		if s.signInURL != "" {
+			head = append(head, urlBlock(c, s.signInURL))
+		}
 	}
 	head = append(head, "")
 	if s.message {
