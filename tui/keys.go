@@ -8,6 +8,7 @@ type KeyMap struct {
 	Left, Right, Toggle, Copy, Open, Help, Quit, Reveal          key.Binding
 	Retry, Paste, Simulate, PickError, Done, CopyAddress         key.Binding
 	New, Rotate, Reconsent, Verify, Delete, Presets              key.Binding
+	Onboard, Send, CopyMessage                                   key.Binding
 }
 
 // relabel is b with other help text, for screens where a key means something specific.
@@ -50,6 +51,9 @@ func DefaultKeyMap() KeyMap {
 		Reconsent:   b("permissions", "p"),
 		Verify:      b("verify", "v"),
 		Delete:      b("delete", "d"),
+		Onboard:     b("onboard customer", "o"),
+		Send:        b("seal and send", "s"),
+		CopyMessage: b("copy message", "m"),
 		Presets:     key.NewBinding(key.WithKeys("1", "2", "3", "4", "5", "6", "7", "8", "9"), key.WithHelp("1-9", "preset")),
 	}
 }

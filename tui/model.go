@@ -428,7 +428,7 @@ func (m Model) View() tea.View {
 		body, binds = m.resumeView()
 	} else if s.onHome {
 		top = append(top, st.Title.Render("m365creds")+st.Muted.Render(" — profiles"))
-		title, body, binds = "Your profiles", s.home.view(c), s.home.bindings(c)
+		title, body, binds = s.home.title(), s.home.view(c), s.home.bindings(c)
 		if !s.showHelp {
 			cur = s.home.cursorPos(c)
 		}

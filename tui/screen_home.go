@@ -31,6 +31,8 @@ type homeScreen struct {
 	result homeResult
 	// gen tags background answers: one that arrives after the user moved on is dropped.
 	gen int
+	// sub is the onboarding or hand-off screen open over the list, if any.
+	sub homeSub
 }
 
 type homeView int
@@ -160,9 +162,34 @@ func (s *homeScreen) healthOf(c *shared, p keyring.Profile) creds.Health {
 	return creds.HealthAt(p, c.now())
 }
 
-func (s *homeScreen) typing() bool { return s.view_ == homeFiltering }
+func (s *homeScreen) typing() bool {
+	if s.sub != nil {
+		return s.sub.typing()
+	}
+	return s.view_ == homeFiltering
+}
+
+// title is the screen's title: the open sub-screen's, or the list's.
+func (s *homeScreen) title() string {
+	if s.sub != nil {
+		return s.sub.title()
+	}
+	return "Your profiles"
+}
 
 func (s *homeScreen) update(c *shared, msg tea.Msg, start wizardStarter) tea.Cmd {
+	if s.sub != nil {
+		switch msg.(type) {
+		case homeListMsg, homeHealthMsg:
+		default:
+			cmd, closed := s.sub.update(c, msg)
+			if closed {
+				s.sub, s.view_ = nil, homeList
+				return tea.Batch(cmd, s.enter(c)) // a customer profile may have been saved
+			}
+			return cmd
+		}
+	}
 	switch msg := msg.(type) {
 	case homeListMsg:
 		if msg.gen != s.gen {
@@ -320,6 +347,20 @@ func (s *homeScreen) key(c *shared, km tea.KeyPressMsg, start wizardStarter) tea
 		return s.wizardFor(c, p, steps.ModeRotate)
 	case key.Matches(km, k.Reconsent):
 		return s.wizardFor(c, p, steps.ModeReconsent)
+	case key.Matches(km, k.Onboard):
+		if why := canOnboard(p); why != "" {
+			return c.say("%s", why)
+		}
+		o := newOnboardScreen(p, c.opts.NoColor)
+		s.sub = o
+		return o.tenant.Focus()
+	case key.Matches(km, k.Send):
+		if why := canSend(p); why != "" {
+			return c.say("%s", why)
+		}
+		snd := newSendScreen(p, c)
+		s.sub = snd
+		return snd.code.Focus()
 	}
 	return nil
 }
@@ -378,6 +419,9 @@ func (s *homeScreen) wizardEnded(c *shared, mode steps.Mode, saved *keyring.Prof
 }
 
 func (s *homeScreen) view(c *shared) string {
+	if s.sub != nil {
+		return s.sub.view(c)
+	}
 	switch s.view_ {
 	case homeConfirm:
 		return s.viewConfirm(c)
@@ -453,6 +497,18 @@ func (s *homeScreen) viewList(c *shared) string {
 	}
 	line("")
 	line(st.Muted.Render(para(c, "v verify · r rotate · p re-consent · d delete · n new · / filter · q quit")))
+	if p, ok := s.selected(); ok {
+		var support []string // offered only where they apply
+		if canOnboard(p) == "" {
+			support = append(support, "o onboard a customer tenant")
+		}
+		if canSend(p) == "" {
+			support = append(support, "s seal for a support person")
+		}
+		if len(support) > 0 {
+			line(st.Muted.Render(para(c, strings.Join(support, " · "))))
+		}
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -570,6 +626,9 @@ func (s *homeScreen) viewResult(c *shared) string {
 }
 
 func (s *homeScreen) bindings(c *shared) []key.Binding {
+	if s.sub != nil {
+		return s.sub.bindings(c)
+	}
 	k := c.keys
 	switch s.view_ {
 	case homeFiltering:
@@ -586,12 +645,15 @@ func (s *homeScreen) bindings(c *shared) []key.Binding {
 	if s.filter.Value() != "" {
 		back = relabel(k.Back, "clear filter")
 	}
-	return []key.Binding{relabel(k.Verify, "verify"), k.Rotate, k.Reconsent, k.Delete, k.New,
+	return []key.Binding{relabel(k.Verify, "verify"), k.Rotate, k.Reconsent, k.Delete, k.New, k.Onboard, k.Send,
 		key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")), relabel(k.Done, "quit"), back}
 }
 
 // cursorPos puts the terminal cursor in the filter while typing there.
 func (s *homeScreen) cursorPos(c *shared) *tea.Cursor {
+	if s.sub != nil {
+		return s.sub.cursorPos(c)
+	}
 	if s.view_ != homeFiltering {
 		return nil
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	Banner string
 	// ConsentTimeout bounds a sign-in; zero means creds.DefaultConsentTimeout.
 	ConsentTimeout time.Duration
+	// OnboardWait bounds the wait for a customer's consent (zero: creds.DefaultOnboardWait);
+	// OnboardPoll is the first interval between checks (zero: the engine's).
+	OnboardWait, OnboardPoll time.Duration
 	// Resume, when set, is a draft an earlier run kept: the wizard first asks whether to
 	// resume it or start over.
 	Resume *creds.Draft
