@@ -361,7 +361,7 @@ func TestDeviceCodeFlow(t *testing.T) {
 // addressOnScreen rebuilds the sign-in address the wizard shows over several lines.
 func addressOnScreen(t *testing.T, screen, base string) string {
 	t.Helper()
-	start := strings.Index(screen, base)
+	start := strings.Index(screen, base+"/") // the banner names base too, without a path
 	if start < 0 {
 		t.Fatalf("no sign-in address on screen:\n%s", screen)
 	}
