@@ -29,6 +29,8 @@ type Kept struct {
 	SecretExpires time.Time `json:"secret_expires,omitzero"`
 	Flow          string    `json:"flow,omitempty"`
 	Scopes        []string  `json:"scopes,omitempty"`
+	// Register is "graph" for a run that creates the app through Graph.
+	Register string `json:"register,omitempty"`
 }
 
 const keptVersion = 1
@@ -52,6 +54,7 @@ func (w *Wizard) Keep() Kept {
 		SecretExpires: d.SecretExpires,
 		Flow:          string(d.Flow),
 		Scopes:        slices.Clone(d.Scopes),
+		Register:      map[Path]string{PathGraph: PathGraph.String()}[d.Path],
 	}
 }
 
@@ -116,6 +119,9 @@ func (k Kept) Draft(secret string) Draft {
 	d.Tenant, d.AppName, d.ClientID, d.TenantID = k.Tenant, k.AppName, k.ClientID, k.TenantID
 	d.SecretExpires = k.SecretExpires
 	d.ClientSecret = secret
+	if k.Register == PathGraph.String() {
+		d.Path = PathGraph
+	}
 	return d
 }
 
