@@ -40,6 +40,11 @@ type Options struct {
 	NoColor   bool // NO_COLOR: bold and reverse only
 	// ConsentTimeout bounds a sign-in; zero means creds.DefaultConsentTimeout.
 	ConsentTimeout time.Duration
+	// BootstrapClientID is the public client the automatic registration signs in to; "" is
+	// Microsoft Graph Command Line Tools.
+	BootstrapClientID string
+	// PropagationBudget bounds the wait for a new app to work; zero is the engine's default.
+	PropagationBudget time.Duration
 	// Resume, when set, is a draft an earlier run kept: the wizard first asks whether to
 	// resume it or start over.
 	Resume *creds.Draft
