@@ -98,7 +98,7 @@ func validateAccount(d *Draft) error {
 
 // ErrPersonalRegister is why automatic registration cannot work for an app for personal
 // Microsoft accounts only, and what to do instead.
-var ErrPersonalRegister = errors.New("Personal Microsoft accounts can no longer create app registrations outside a directory: create a free Microsoft Entra tenant (for example through the Microsoft 365 Developer Program) and sign in with its account, or walk through the portal.")
+var ErrPersonalRegister = errors.New("Personal Microsoft accounts can no longer create app registrations: create a free Microsoft Entra tenant (Microsoft 365 Developer Program) and use its account, or walk through the portal.")
 
 func validateIDs(d *Draft) error {
 	id, err := CheckClientID(d.ClientID)

@@ -57,7 +57,7 @@ func pathExplain(c *shared) func(int) string {
 			return "You register it in the Azure portal, click by click."
 		}
 		if c.wiz.Draft.Audience == oauth.PersonalOnly {
-			return steps.ErrPersonalRegister.Error()
+			return "Personal accounts cannot create app registrations: use the account of a free Microsoft Entra tenant, or the portal."
 		}
 		return "m365creds signs you in to Microsoft Graph Command Line Tools and creates it for you."
 	}

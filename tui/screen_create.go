@@ -346,8 +346,8 @@ func (s *createScreen) key(c *shared, km tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(km, k.Next):
 			c.nav = usePortalMsg{}
-		case key.Matches(km, k.Retry):
-			return s.start(c)
+		case key.Matches(km, k.Retry): // back to the choices: a shorter secret, no admin consent
+			s.state, s.failErr = crIntro, nil
 		case key.Matches(km, noSecretKey) && noSecretHelps:
 			d.NoSecret, d.SecretExpires = true, time.Time{}
 			return s.start(c)
@@ -409,9 +409,9 @@ func (s *createScreen) bindings(c *shared) []key.Binding {
 // graphReasons are the Graph permissions the bootstrap sign-in asks for, and why; the engine
 // asks for the last two only when it grants admin consent.
 var graphReasons = [][2]string{
-	{"Application.ReadWrite.All", "create this app registration, its service principal and secret"},
-	{"DelegatedPermissionGrant.ReadWrite.All", "grant admin consent for the delegated permissions"},
-	{"AppRoleAssignment.ReadWrite.All", "grant admin consent for application permissions"},
+	{"Application.ReadWrite.All", "create the app, its service principal and secret"},
+	{"DelegatedPermissionGrant.ReadWrite.All", "grant admin consent (delegated)"},
+	{"AppRoleAssignment.ReadWrite.All", "grant admin consent (application)"},
 }
 
 func (s *createScreen) view(c *shared) string {
@@ -482,7 +482,9 @@ func (s *createScreen) view(c *shared) string {
 			line(urlBlock(c, s.adminLink(c)))
 		}
 		line("")
-		if noSecretHelps {
+		if errors.Is(s.failErr, oauth.ErrSecretLifetime) {
+			line(para(c, "Press r to choose a shorter lifetime and try again, or enter to register the app in the portal instead: everything you chose is kept."))
+		} else if noSecretHelps {
 			line(para(c, "Press n to create a public client instead (no secret; sign-in through the browser), or enter to continue in the portal."))
 		} else {
 			line(para(c, "Press enter to register the app in the portal instead: everything you chose is kept."))

@@ -1,0 +1,305 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/oauth/simulator"
+	"github.com/m365creds/m365creds/steps"
+)
+
+// graphSim is a simulator with Microsoft Graph Command Line Tools and the given users, whose
+// home tenant is the demo tenant, as the wizard's variables point at it.
+func graphSim(t *testing.T, users ...simulator.User) *simulator.Sim {
+	t.Helper()
+	s := simulator.New([]simulator.App{simulator.DemoApp(), simulator.GraphCLIApp()}, users)
+	base, err := s.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	for _, u := range users {
+		s.SetUserTenant(u.UPN, simulator.DemoTenantID)
+	}
+	t.Setenv(oauth.EnvLoginURL, base)
+	t.Setenv(oauth.EnvGraphURL, base)
+	return s
+}
+
+// createOpts is the wizard with a store, whose browser the test plays with s.
+func createOpts(t *testing.T) Options {
+	t.Helper()
+	d := steps.NewDraft()
+	d.Port = freePort()
+	return Options{Draft: d, NoBrowser: true, Engine: &creds.Service{Store: fileStore(t, t.TempDir())},
+		Demo: &Demo{SimulateBrowser: browser()}, PropagationBudget: 30 * time.Second}
+}
+
+// toCreate chooses the automatic path on the Account step and passes the permission table.
+func toCreate(h *harness) {
+	h.waitFor("Who will sign in")
+	h.send("right", "enter")
+	h.waitFor("Choose the Microsoft Graph permissions")
+	h.send("enter")
+	h.waitFor("It asks for these Microsoft Graph permissions")
+}
+
+// TestCreateToSavedProfile: an administrator takes the automatic path to a saved profile
+// that knows its app's object ID and secret key ID, without a portal step, seeing each Graph
+// step and the wait for the new app on the way.
+func TestCreateToSavedProfile(t *testing.T) {
+	s := graphSim(t, simulator.DemoUsers()...)
+	s.SetPropagationDelay(1500 * time.Millisecond)
+	opts := createOpts(t)
+	h := start(t, opts)
+	toCreate(h)
+	screen := h.waitFor("It asks for these Microsoft Graph permissions")
+	for _, want := range []string{"Microsoft Graph Command Line Tools", creds.GraphCLIClientID, "Application.ReadWrite.All"} {
+		if !strings.Contains(screen, want) {
+			t.Fatalf("the screen before the sign-in lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, "DelegatedPermissionGrant") {
+		t.Fatalf("admin consent permissions are asked for without the toggle:\n%s", screen)
+	}
+	h.send("space")
+	h.waitFor("DelegatedPermissionGrant.ReadWrite.All")
+	h.send("enter")
+	h.waitFor("Sign in to Microsoft Graph Command Line Tools in the browser")
+	h.send("s")
+	h.waitFor("Waiting for Microsoft to know the new app")
+	screen = h.waitFor("Sign in once to grant consent")
+	if !strings.Contains(screen, "Created the app registration") {
+		t.Fatalf("the Consent step does not say what was created:\n%s", screen)
+	}
+	h.waitFor("Waiting…")
+	h.send("s")
+	h.waitFor("Press enter to save")
+	h.send("enter")
+	h.waitFor("Press enter to finish")
+	var seen string
+	for _, f := range h.seen {
+		seen += f
+	}
+	for _, want := range []string{"✓ Creating the application", "✓ Creating a client secret", "Granting admin consent"} {
+		if !strings.Contains(seen, want) {
+			t.Errorf("no screen showed %q", want)
+		}
+	}
+	if strings.Contains(seen, "Register the app in the Azure portal") || strings.Contains(seen, "Copy the IDs") {
+		t.Error("the automatic path showed a portal step")
+	}
+	p, err := opts.Engine.Store.Profile(steps.DefaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.AppObjectID == "" || p.SecretKeyID == "" || p.ClientID == "" || p.ClientID == simulator.DemoClientID || p.TenantID != simulator.DemoTenantID {
+		t.Fatalf("saved profile %+v", p)
+	}
+}
+
+// TestCreateRefusedContinuesInThePortal: a user who may not register apps is told so in one
+// sentence and continues at the portal walk's Register step with everything already chosen.
+func TestCreateRefusedContinuesInThePortal(t *testing.T) {
+	s := graphSim(t, simulator.DemoMember())
+	s.GrantAdminConsentIn(simulator.DemoTenantID, creds.GraphCLIClientID)
+	s.SetUsersCanRegisterApps(simulator.DemoTenantID, false)
+	h := start(t, createOpts(t))
+	h.waitFor("Who will sign in")
+	h.send("right", "down", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace")
+	h.typeText("sales")
+	h.send("enter")
+	h.waitFor("Choose the Microsoft Graph permissions")
+	h.send("enter")
+	h.waitFor("It asks for these")
+	h.send("enter")
+	h.waitFor("Sign in to Microsoft Graph Command Line Tools")
+	h.send("s")
+	h.waitFor("may not register applications")
+	h.send("enter")
+	screen := h.waitFor("Register the app in the Azure portal")
+	if !strings.Contains(screen, "m365creds sales") || !strings.Contains(screen, "Account › Register › IDs") {
+		t.Fatalf("the portal walk is not pre-filled:\n%s", screen)
+	}
+	m, _ := h.final()
+	d := m.s.c.wiz.Draft
+	if d.Profile != "sales" || d.Path != steps.PathPortal || len(d.Scopes) == 0 || d.ClientID != "" {
+		t.Fatalf("draft after the refusal: %+v", d)
+	}
+}
+
+// TestCreateSecretsForbiddenSwitchesToNoSecret: a tenant that forbids client secrets is
+// offered a public client, which the same tenant lets through.
+func TestCreateSecretsForbiddenSwitchesToNoSecret(t *testing.T) {
+	s := graphSim(t, simulator.DemoUsers()...)
+	s.SetAppManagementPolicy(simulator.DemoTenantID, simulator.AppManagementPolicy{ForbidSecrets: true})
+	h := start(t, createOpts(t))
+	toCreate(h)
+	h.send("enter")
+	h.waitFor("Sign in to Microsoft Graph")
+	h.send("s")
+	h.waitFor("does not allow client secrets")
+	h.send("n")
+	h.waitFor("Sign in to Microsoft Graph")
+	h.send("s")
+	h.waitFor("Sign in once to grant consent")
+	m, _ := h.final()
+	if d := m.s.c.wiz.Draft; d.Kind() != oauth.KindPublic || d.ClientSecret != "" || d.ClientID == "" {
+		t.Fatalf("draft %+v", d)
+	}
+}
+
+// TestCreateBootstrapNeedsAnAdministrator: an ordinary member whose tenant never approved
+// the sign-in app gets the administrator's link, whole.
+func TestCreateBootstrapNeedsAnAdministrator(t *testing.T) {
+	graphSim(t, simulator.DemoMember())
+	h := start(t, createOpts(t))
+	toCreate(h)
+	h.send("enter")
+	h.waitFor("Sign in to Microsoft Graph")
+	h.send("s")
+	h.waitFor("needs an administrator")
+	m, screen := h.final()
+	link := m.s.c.opts.Engine.BootstrapAdminConsentURL(m.s.c.wiz.Draft, "", false)
+	if !strings.Contains(screen, urlPieces(link, 80)) {
+		t.Fatalf("the whole admin consent link is not on screen:\n%s", screen)
+	}
+}
+
+// TestAccountRefusesGraphForPersonalAccounts: step 1 says that automatic registration cannot
+// work for personal accounts, and what to do, before anything starts.
+func TestAccountRefusesGraphForPersonalAccounts(t *testing.T) {
+	t.Parallel()
+	m := newModel(t, Options{Draft: steps.NewDraft()})
+	for _, k := range []string{"right", "down", "down", "left"} { // create; profile; audience: personal only
+		press(t, m, k)
+	}
+	if m.s.c.wiz.Draft.Audience != oauth.PersonalOnly {
+		t.Fatalf("audience %q", m.s.c.wiz.Draft.Audience)
+	}
+	if v := ansi.Strip(m.View().Content); !strings.Contains(strings.Join(strings.Fields(v), " "), "free Microsoft Entra tenant") {
+		t.Fatalf("step 1 does not say what to do:\n%s", v)
+	}
+	press(t, m, "enter")
+	if m.s.c.wiz.Current() != steps.Account || m.s.c.fieldErr == nil || m.s.c.fieldErr.Field != "register" {
+		t.Fatalf("went on to %v (%v)", m.s.c.wiz.Current(), m.s.c.fieldErr)
+	}
+}
+
+// TestAccountOffersAPublicClientWithTheBrowser: the Credential question offers no secret with
+// a browser sign-in.
+func TestAccountOffersAPublicClientWithTheBrowser(t *testing.T) {
+	t.Parallel()
+	m := newModel(t, Options{Draft: steps.NewDraft()})
+	for _, k := range []string{"tab", "tab", "tab", "tab", "tab", "left"} {
+		press(t, m, k)
+	}
+	d := m.s.c.wiz.Draft
+	if !d.NoSecret || d.Flow != oauth.FlowBrowser || d.Kind() != oauth.KindPublic {
+		t.Fatalf("draft %+v", d)
+	}
+	if got := m.s.c.wiz.Steps(); strings.Contains(strings.Join(idStrings(got), " "), "Secret") {
+		t.Fatalf("a public client has a Secret step: %v", got)
+	}
+}
+
+func idStrings(ids []steps.ID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
+}
+
+// createViewCases are the Create step's screens for TestScreens.
+func createViewCases() []viewCase {
+	graphOpts := func(edit func(*simulator.Sim), users ...simulator.User) func(t *testing.T) Options {
+		return func(t *testing.T) Options {
+			s := graphSim(t, users...)
+			if edit != nil {
+				edit(s)
+			}
+			opts := createOpts(t)
+			opts.Engine.Store = fileStore(t, fixedDir(t, "m365creds-tui-create"))
+			return opts
+		}
+	}
+	admin := simulator.DemoUsers()
+	failed := func(want string) func(h *harness) {
+		return func(h *harness) {
+			toCreate(h)
+			h.send("enter")
+			h.waitFor("Sign in to Microsoft Graph")
+			h.send("s")
+			h.waitFor(want)
+		}
+	}
+	return []viewCase{
+		{name: "account-graph", opts: plainOpts(steps.NewDraft), drive: func(h *harness) {
+			h.waitFor("Who will sign in")
+			h.send("right")
+			h.waitFor("Account › Permissions › Create")
+		}},
+		{name: "account-graph-personal", opts: plainOpts(steps.NewDraft), drive: func(h *harness) {
+			h.waitFor("Who will sign in")
+			h.send("right", "down", "down", "left", "enter")
+			h.waitFor("✗ Personal Microsoft accounts")
+		}},
+		{name: "create-intro", opts: plainOpts(steps.NewDraft), drive: toCreate},
+		{name: "create-intro-grant", opts: plainOpts(func() steps.Draft { d := steps.NewDraft(); d.NoSecret = true; return d }),
+			drive: func(h *harness) { toCreate(h); h.send("space"); h.waitFor("AppRoleAssignment") }},
+		{name: "create-signing-in", opts: graphOpts(nil, admin...), drive: func(h *harness) {
+			toCreate(h)
+			h.send("enter")
+			h.waitFor("Sign in to Microsoft Graph Command Line Tools in the browser")
+		}, fix: func(t *testing.T, m Model, screen string, width int) string {
+			shown := urlPieces(m.s.screens[steps.Create].(*createScreen).signIn.URL, width)
+			if !strings.Contains(screen, "\n"+shown+"\n") {
+				t.Fatalf("the whole sign-in address is not on screen:\n%s", screen)
+			}
+			return strings.ReplaceAll(screen, shown, "<the sign-in address>")
+		}},
+		{name: "create-propagating", opts: func(t *testing.T) Options {
+			opts := graphOpts(func(s *simulator.Sim) { s.SetPropagationDelay(time.Hour) }, admin...)(t)
+			opts.Engine.Now = func() time.Time { return frozen } // the countdown, as the screen's clock
+			return opts
+		}, drive: func(h *harness) {
+			toCreate(h)
+			h.send("enter")
+			h.waitFor("Sign in to Microsoft Graph")
+			h.send("s")
+			h.waitFor("gives up in")
+		}},
+		{name: "create-denied", opts: graphOpts(func(s *simulator.Sim) {
+			s.GrantAdminConsentIn(simulator.DemoTenantID, creds.GraphCLIClientID)
+			s.SetUsersCanRegisterApps(simulator.DemoTenantID, false)
+		}, simulator.DemoMember()), drive: failed("may not register applications")},
+		{name: "create-needs-admin", opts: graphOpts(nil, simulator.DemoMember()), drive: failed("needs an administrator"),
+			fix: func(t *testing.T, m Model, screen string, width int) string {
+				link := urlPieces(m.s.screens[steps.Create].(*createScreen).adminLink(&m.s.c), width)
+				if !strings.Contains(screen, link) {
+					t.Fatalf("the whole admin consent link is not on screen:\n%s", screen)
+				}
+				return strings.ReplaceAll(screen, link, "<the admin consent link>")
+			}},
+		{name: "create-secrets-forbidden", opts: graphOpts(func(s *simulator.Sim) {
+			s.SetAppManagementPolicy(simulator.DemoTenantID, simulator.AppManagementPolicy{ForbidSecrets: true})
+		}, admin...), drive: failed("does not allow client secrets")},
+		{name: "create-secret-lifetime", opts: graphOpts(func(s *simulator.Sim) {
+			s.SetAppManagementPolicy(simulator.DemoTenantID, simulator.AppManagementPolicy{MaxSecretLifetime: 90 * 24 * time.Hour})
+		}, admin...), drive: failed("allows no client secret")},
+		{name: "register-after-refusal", opts: graphOpts(func(s *simulator.Sim) {
+			s.GrantAdminConsentIn(simulator.DemoTenantID, creds.GraphCLIClientID)
+			s.SetUsersCanRegisterApps(simulator.DemoTenantID, false)
+		}, simulator.DemoMember()), drive: func(h *harness) {
+			failed("may not register applications")(h)
+			h.send("enter")
+			h.waitFor("Register the app in the Azure portal")
+		}},
+	}
+}
