@@ -114,6 +114,27 @@ func TestKeptGraphPath(t *testing.T) {
 	if r.Draft.Path != PathGraph || r.Current() != Create {
 		t.Fatalf("resumed at %v on path %v", r.Current(), r.Draft.Path)
 	}
+	// Once created, the app's object ID and secret key ID survive too, and the run resumes
+	// at Consent.
+	w.Draft.ClientID, w.Draft.TenantID, w.Draft.AppObjectID, w.Draft.SecretKeyID = testClientID, testTenantID, "obj-id", "key-id"
+	w.Draft.ClientSecret, w.Draft.SecretExpires = testSecret, time.Now().AddDate(0, 6, 0)
+	mustNext(t, w, Consent)
+	raw, err = w.Keep().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err = DecodeKept(raw); err != nil {
+		t.Fatal(err)
+	}
+	r = Resume(k, testSecret)
+	if r.Current() != Consent || r.Draft.AppObjectID != "obj-id" || r.Draft.SecretKeyID != "key-id" {
+		t.Fatalf("resumed at %v with %+v", r.Current(), r.Draft)
+	}
+	pub := NewDraft()
+	pub.NoSecret = true
+	if k := New(ModeNew, pub).Keep(); !k.Draft("").NoSecret {
+		t.Fatal("a public client resumes as a confidential one")
+	}
 	if portal := New(ModeNew, NewDraft()).Keep(); portal.Register != "" {
 		t.Fatalf("a portal run keeps register=%q", portal.Register)
 	}
