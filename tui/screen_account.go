@@ -118,7 +118,14 @@ func mapStrings[T any](in []T, f func(T) string) []string {
 	return out
 }
 
-func (s *accountScreen) enter(c *shared) tea.Cmd { return s.form.focusOn(s.form.focus) }
+// enter shows the choices other steps may have changed: the portal walk after a refused
+// automatic registration, no secret after a tenant refused one.
+func (s *accountScreen) enter(c *shared) tea.Cmd {
+	d := c.wiz.Draft
+	s.form.fields[0].choice = max(0, slices.Index(paths, d.Path))
+	s.form.fields[5].choice = credentialIndex(d)
+	return s.form.focusOn(s.form.focus)
+}
 
 // typing is false: no profile name or tenant contains '?', so it can open the help.
 func (s *accountScreen) typing() bool { return false }

@@ -490,7 +490,8 @@ func (s *createScreen) view(c *shared) string {
 			line(para(c, "Press enter to register the app in the portal instead: everything you chose is kept."))
 		}
 	case crCreated:
-		line(st.OK.Render("✓ ") + fmt.Sprintf("The app %q exists: client ID %s.", d.SuggestedAppName(), d.ClientID))
+		line(st.OK.Render("✓ ") + fmt.Sprintf("The app %q is registered.", d.SuggestedAppName()))
+		line(st.Muted.Render("Client ID ") + d.ClientID)
 		line(st.Muted.Render("Press enter to sign in with it."))
 	}
 	for _, n := range s.notes {
