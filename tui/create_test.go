@@ -2,11 +2,14 @@ package tui
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/oauth"
@@ -340,5 +343,40 @@ func createViewCases() []viewCase {
 			h.send("enter")
 			h.waitFor("Register the app in the Azure portal")
 		}},
+	}
+}
+
+// TestCreateShowsEachGraphStep draws the Create step while Graph steps run, as the engine
+// reports them: the finished ones ticked, the one under way with the spinner.
+func TestCreateShowsEachGraphStep(t *testing.T) {
+	t.Parallel()
+	for _, size := range viewSizes {
+		for _, noColor := range []bool{false, true} {
+			name := strconv.Itoa(size[0]) + "x" + strconv.Itoa(size[1]) + "-" + map[bool]string{false: "colour", true: "nocolour"}[noColor]
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				d := steps.NewDraft()
+				d.Path = steps.PathGraph
+				m := newModel(t, Options{Draft: d, NoColor: noColor})
+				feed(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				press(t, m, "enter")
+				press(t, m, "enter")
+				if m.s.c.wiz.Current() != steps.Create {
+					t.Fatalf("at %v", m.s.c.wiz.Current())
+				}
+				cs := m.s.screens[steps.Create].(*createScreen)
+				ended := make(chan creds.Event)
+				close(ended)
+				for _, step := range []string{"creating the application", "creating its service principal"} {
+					feed(m, createEventMsg{cs.attempt, creds.Registering{Step: step}, ended})
+				}
+				screen := normalise(m.View().Content)
+				checkFits(t, "the Create step", screen, size[0], size[1])
+				if !strings.Contains(screen, "✓ Creating the application") || !strings.Contains(screen, "⠋ Creating its service principal…") {
+					t.Fatalf("the steps are not shown:\n%s", screen)
+				}
+				golden.RequireEqual(t, []byte(screen+"\n"))
+			})
+		}
 	}
 }
