@@ -18,8 +18,9 @@ import (
 )
 
 // graphSim is a simulator with Microsoft Graph Command Line Tools and the given users, whose
-// home tenant is the demo tenant, as the wizard's variables point at it.
-func graphSim(t *testing.T, users ...simulator.User) *simulator.Sim {
+// home tenant is the demo tenant. The wizard's engine is pointed at it through its options
+// (see createOpts), so these tests may run in parallel.
+func graphSim(t *testing.T, users ...simulator.User) (*simulator.Sim, oauth.Endpoints) {
 	t.Helper()
 	s := simulator.New([]simulator.App{simulator.DemoApp(), simulator.GraphCLIApp()}, users)
 	base, err := s.Start()
@@ -30,17 +31,16 @@ func graphSim(t *testing.T, users ...simulator.User) *simulator.Sim {
 	for _, u := range users {
 		s.SetUserTenant(u.UPN, simulator.DemoTenantID)
 	}
-	t.Setenv(oauth.EnvLoginURL, base)
-	t.Setenv(oauth.EnvGraphURL, base)
-	return s
+	return s, oauth.Endpoints{Login: base, Graph: base}
 }
 
-// createOpts is the wizard with a store, whose browser the test plays with s.
-func createOpts(t *testing.T) Options {
+// createOpts is the wizard with a store and the simulator at ep, whose browser the test
+// plays with s.
+func createOpts(t *testing.T, ep oauth.Endpoints) Options {
 	t.Helper()
 	d := steps.NewDraft()
 	d.Port = freePort()
-	return Options{Draft: d, NoBrowser: true, Engine: &creds.Service{Store: fileStore(t, looseDir(t))},
+	return Options{Draft: d, NoBrowser: true, Engine: &creds.Service{Store: fileStore(t, looseDir(t)), Endpoints: ep},
 		Demo: &Demo{SimulateBrowser: browser()}, PropagationBudget: 30 * time.Second}
 }
 
@@ -77,9 +77,10 @@ func toCreate(h *harness) {
 // that knows its app's object ID and secret key ID, without a portal step, seeing each Graph
 // step and the wait for the new app on the way.
 func TestCreateToSavedProfile(t *testing.T) {
-	s := graphSim(t, simulator.DemoUsers()...)
+	t.Parallel()
+	s, ep := graphSim(t, simulator.DemoUsers()...)
 	s.SetPropagationDelay(1500 * time.Millisecond)
-	opts := createOpts(t)
+	opts := createOpts(t, ep)
 	h := start(t, opts)
 	toCreate(h)
 	screen := h.waitFor("It asks for these Microsoft Graph permissions")
@@ -130,10 +131,11 @@ func TestCreateToSavedProfile(t *testing.T) {
 // TestCreateRefusedContinuesInThePortal: a user who may not register apps is told so in one
 // sentence and continues at the portal walk's Register step with everything already chosen.
 func TestCreateRefusedContinuesInThePortal(t *testing.T) {
-	s := graphSim(t, simulator.DemoMember())
+	t.Parallel()
+	s, ep := graphSim(t, simulator.DemoMember())
 	s.GrantAdminConsentIn(simulator.DemoTenantID, creds.GraphCLIClientID)
 	s.SetUsersCanRegisterApps(simulator.DemoTenantID, false)
-	h := start(t, createOpts(t))
+	h := start(t, createOpts(t, ep))
 	h.waitFor("Who will sign in")
 	h.send("right", "down", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace")
 	h.typeText("sales")
@@ -167,9 +169,10 @@ func TestCreateRefusedContinuesInThePortal(t *testing.T) {
 // TestCreateSecretsForbiddenSwitchesToNoSecret: a tenant that forbids client secrets is
 // offered a public client, which the same tenant lets through.
 func TestCreateSecretsForbiddenSwitchesToNoSecret(t *testing.T) {
-	s := graphSim(t, simulator.DemoUsers()...)
+	t.Parallel()
+	s, ep := graphSim(t, simulator.DemoUsers()...)
 	s.SetAppManagementPolicy(simulator.DemoTenantID, simulator.AppManagementPolicy{ForbidSecrets: true})
-	h := start(t, createOpts(t))
+	h := start(t, createOpts(t, ep))
 	toCreate(h)
 	h.send("enter")
 	h.waitFor("Sign in to Microsoft Graph")
@@ -188,8 +191,9 @@ func TestCreateSecretsForbiddenSwitchesToNoSecret(t *testing.T) {
 // TestCreateBootstrapNeedsAnAdministrator: an ordinary member whose tenant never approved
 // the sign-in app gets the administrator's link, whole.
 func TestCreateBootstrapNeedsAnAdministrator(t *testing.T) {
-	graphSim(t, simulator.DemoMember())
-	h := start(t, createOpts(t))
+	t.Parallel()
+	_, ep := graphSim(t, simulator.DemoMember())
+	h := start(t, createOpts(t, ep))
 	toCreate(h)
 	h.send("enter")
 	h.waitFor("Sign in to Microsoft Graph")
@@ -247,17 +251,41 @@ func idStrings(ids []steps.ID) []string {
 	return out
 }
 
-// createViewCases are the Create step's screens for TestScreens.
+// TestCreateScreens draws the automatic path's screens as TestScreens draws the others: at
+// 80x24 and 100x30, with and without colour, each against its golden file.
+func TestCreateScreens(t *testing.T) {
+	t.Parallel()
+	for _, vc := range createViewCases() {
+		for _, size := range viewSizes {
+			for _, noColor := range []bool{false, true} {
+				name := vc.name + "/" + strconv.Itoa(size[0]) + "x" + strconv.Itoa(size[1]) + "-" + map[bool]string{false: "colour", true: "nocolour"}[noColor]
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					opts := vc.opts(t)
+					opts.NoColor = noColor
+					h := startSized(t, opts, size[0], size[1])
+					vc.drive(h)
+					m, screen := h.final()
+					if vc.fix != nil {
+						screen = vc.fix(t, m, screen, size[0])
+					}
+					screen = strings.ReplaceAll(screen, strconv.Itoa(m.s.c.wiz.Draft.Port), "PORT")
+					golden.RequireEqual(t, []byte(screen+"\n"))
+				})
+			}
+		}
+	}
+}
+
+// createViewCases are the screens of TestCreateScreens.
 func createViewCases() []viewCase {
 	graphOpts := func(edit func(*simulator.Sim), users ...simulator.User) func(t *testing.T) Options {
 		return func(t *testing.T) Options {
-			s := graphSim(t, users...)
+			s, ep := graphSim(t, users...)
 			if edit != nil {
 				edit(s)
 			}
-			opts := createOpts(t)
-			opts.Engine.Store = fileStore(t, fixedDir(t, "m365creds-tui-create"))
-			return opts
+			return createOpts(t, ep)
 		}
 	}
 	admin := simulator.DemoUsers()

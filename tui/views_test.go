@@ -34,7 +34,7 @@ var viewSizes = [][2]int{{80, 24}, {100, 30}}
 // TestScreens draws every screen at 80x24 and 100x30, with and without colour (NO_COLOR),
 // and compares each with its golden file. The harness checks that each fits its terminal.
 func TestScreens(t *testing.T) {
-	for _, vc := range append(viewCases(), createViewCases()...) {
+	for _, vc := range viewCases() {
 		for _, size := range viewSizes {
 			for _, noColor := range []bool{false, true} {
 				name := vc.name + "/" + strconv.Itoa(size[0]) + "x" + strconv.Itoa(size[1]) + "-" + map[bool]string{false: "colour", true: "nocolour"}[noColor]
