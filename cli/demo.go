@@ -19,6 +19,10 @@ import (
 	"github.com/m365creds/m365creds/tui"
 )
 
+// demoPropagationDelay is how long the demo's new apps stay unknown to sign-in, as real new
+// apps do for seconds to a minute.
+const demoPropagationDelay = 3 * time.Second
+
 // demoService keeps demo profiles apart from real ones in the keychain.
 const demoService = "m365creds-demo"
 
@@ -78,7 +82,12 @@ func (a *app) runDemo() error {
 	// The simulated portal has "Allow public client flows" on, as the wizard's checklist asks
 	// for the device-code path, so every credential type can be tried.
 	demo.PublicClient = true
-	sim := simulator.New([]simulator.App{demo}, simulator.DemoUsers())
+	// Microsoft Graph Command Line Tools lets the demo take the automatic path too: its
+	// administrator has a home tenant to sign in to and may register apps there.
+	sim := simulator.New([]simulator.App{demo, simulator.GraphCLIApp()}, simulator.DemoUsers())
+	sim.SetUserTenant(simulator.DemoUPN, simulator.DemoTenantID)
+	// A new app takes a moment to be known everywhere, so the demo shows that wait too.
+	sim.SetPropagationDelay(demoPropagationDelay)
 	base, err := sim.Start()
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)

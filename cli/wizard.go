@@ -107,12 +107,27 @@ func (a *app) setupWizard(o *setupOptions, d steps.Draft) error {
 		}
 		d.ClientSecret = steps.CheckSecret(raw).Value
 	}
+	// --register auto starts the wizard on the automatic path, with its sign-in app.
+	if o.register == "auto" {
+		d.Path = steps.PathGraph
+	}
+	if o.appName != "" {
+		d.AppName = o.appName
+	}
+	bootstrap := ""
+	if o.bootstrapClientID != "" {
+		id, err := steps.CheckClientID(o.bootstrapClientID)
+		if err != nil {
+			return usagef("setup", "--bootstrap-client-id: %s", err)
+		}
+		bootstrap = id
+	}
 	store, err := a.openStore(o.store)
 	if err != nil {
 		return err
 	}
 	a.storeWarning(o.store)
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), NoBrowser: o.noBrowser})
+	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), NoBrowser: o.noBrowser, BootstrapClientID: bootstrap})
 	if err != nil {
 		return err
 	}

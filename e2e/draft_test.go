@@ -36,7 +36,7 @@ func TestCtrlCKeepsTheDraftAndTheNextRunResumes(t *testing.T) {
 
 	tm := w.wizard()
 	tm.waitFor(`Who will sign in`, 10*time.Second)
-	tm.keys("C-u")
+	tm.keys("Down", "C-u") // from the first question to the profile name
 	tm.typeText("contoso")
 	tm.keys("Enter")
 	tm.waitFor(`Register the app`, 5*time.Second)

@@ -23,7 +23,7 @@ func TestHelpOnEveryStep(t *testing.T) {
 	}
 	tm.waitFor(`Who will sign in`, 10*time.Second)
 	help("F1", `names the profile and decides who signs in`)
-	tm.keys("C-u")
+	tm.keys("Down", "C-u") // from the first question to the profile name
 	tm.typeText("e2e")
 	tm.keys("Enter")
 	tm.waitFor(`Register the app`, 5*time.Second)

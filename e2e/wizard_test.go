@@ -93,7 +93,7 @@ func (w *world) wizard(extra ...string) *term {
 // walkToConsent types what a user copies from the portal, up to the consent step.
 func (w *world) walkToConsent(tm *term, secret string) {
 	tm.waitFor(`Who will sign in`, 10*time.Second)
-	tm.keys("C-u")
+	tm.keys("Down", "C-u") // from the first question to the profile name
 	tm.typeText("e2e")
 	tm.keys("Enter")
 	tm.waitFor(`Register the app`, 5*time.Second)
@@ -322,7 +322,7 @@ func TestDeviceCodeFlow(t *testing.T) {
 	w := newWorld(t, func(a *simulator.App) { a.PublicClient = true })
 	tm := w.wizard("--flow", "device")
 	tm.waitFor(`Who will sign in`, 10*time.Second)
-	tm.keys("C-u")
+	tm.keys("Down", "C-u") // from the first question to the profile name
 	tm.typeText("e2e")
 	tm.keys("Enter")
 	tm.waitFor(`Allow public client flows`, 5*time.Second)

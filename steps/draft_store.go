@@ -29,6 +29,13 @@ type Kept struct {
 	SecretExpires time.Time `json:"secret_expires,omitzero"`
 	Flow          string    `json:"flow,omitempty"`
 	Scopes        []string  `json:"scopes,omitempty"`
+	// Register is "graph" for a run that creates the app through Graph.
+	Register string `json:"register,omitempty"`
+	// AppObjectID and SecretKeyID come from an app created through Graph; NoSecret is a
+	// public client that signs in through the browser.
+	AppObjectID string `json:"app_object_id,omitempty"`
+	SecretKeyID string `json:"secret_key_id,omitempty"`
+	NoSecret    bool   `json:"no_secret,omitempty"`
 }
 
 const keptVersion = 1
@@ -52,6 +59,10 @@ func (w *Wizard) Keep() Kept {
 		SecretExpires: d.SecretExpires,
 		Flow:          string(d.Flow),
 		Scopes:        slices.Clone(d.Scopes),
+		Register:      map[Path]string{PathGraph: PathGraph.String()}[d.Path],
+		AppObjectID:   d.AppObjectID,
+		SecretKeyID:   d.SecretKeyID,
+		NoSecret:      d.NoSecret,
 	}
 }
 
@@ -71,7 +82,7 @@ func DecodeKept(raw []byte) (Kept, error) {
 	case k.Version > keptVersion:
 		return Kept{}, fmt.Errorf("the draft was written by a newer m365creds (version %d)", k.Version)
 	}
-	for _, f := range []*string{&k.Step, &k.Profile, &k.Audience, &k.Tenant, &k.Cloud, &k.AppName, &k.ClientID, &k.TenantID, &k.Flow} {
+	for _, f := range []*string{&k.Step, &k.Profile, &k.Audience, &k.Tenant, &k.Cloud, &k.AppName, &k.ClientID, &k.TenantID, &k.Flow, &k.AppObjectID, &k.SecretKeyID} {
 		if !sanitize.Clean(*f) || len(*f) > 256 {
 			*f = ""
 		}
@@ -116,6 +127,10 @@ func (k Kept) Draft(secret string) Draft {
 	d.Tenant, d.AppName, d.ClientID, d.TenantID = k.Tenant, k.AppName, k.ClientID, k.TenantID
 	d.SecretExpires = k.SecretExpires
 	d.ClientSecret = secret
+	if k.Register == PathGraph.String() {
+		d.Path = PathGraph
+	}
+	d.AppObjectID, d.SecretKeyID, d.NoSecret = k.AppObjectID, k.SecretKeyID, k.NoSecret
 	return d
 }
 

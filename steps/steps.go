@@ -22,12 +22,15 @@ const (
 	IDs
 	Secret
 	Permissions
+	// Create registers the app through Microsoft Graph (PathGraph), after the permissions are
+	// chosen, since the registration lists them.
+	Create
 	Consent
 	Save
 	Done
 )
 
-var idNames = [...]string{"Account", "Register", "IDs", "Secret", "Permissions", "Consent", "Save", "Done"}
+var idNames = [...]string{"Account", "Register", "IDs", "Secret", "Permissions", "Create", "Consent", "Save", "Done"}
 
 // String returns the step's name as the breadcrumb shows it.
 func (id ID) String() string {
@@ -49,6 +52,25 @@ const (
 	ModeReconsent
 )
 
+// Path is how the app registration comes to exist.
+type Path int
+
+const (
+	// PathPortal walks the user through registering the app in the portal by hand.
+	PathPortal Path = iota
+	// PathGraph creates the registration through Microsoft Graph, signed in to a Microsoft
+	// public client (Microsoft Graph Command Line Tools).
+	PathGraph
+)
+
+// String is the path's name as a kept draft holds it.
+func (p Path) String() string {
+	if p == PathGraph {
+		return "graph"
+	}
+	return "portal"
+}
+
 // DefaultPort is the loopback port whose redirect URI the wizard asks people to register.
 const DefaultPort = 53365
 
@@ -63,6 +85,8 @@ type Draft struct {
 	Cloud    oauth.Cloud
 	AppName  string
 	Port     int
+	// Path is how the app gets registered: by hand in the portal, or through Graph.
+	Path Path
 
 	ClientID      string
 	TenantID      string // Directory (tenant) ID from the Overview page
@@ -193,8 +217,12 @@ func (w *Wizard) Steps() []ID {
 		list = []ID{Secret, Consent, Save, Done}
 	case ModeReconsent:
 		list = []ID{Permissions, Consent, Save, Done}
-	default:
+	case ModeNew:
 		list = []ID{Account, Register, IDs, Secret, Permissions, Consent, Save, Done}
+		if w.Draft.Path == PathGraph {
+			// Graph creates the app, its IDs and its secret: no portal, nothing to copy.
+			list = []ID{Account, Permissions, Create, Consent, Save, Done}
+		}
 	}
 	if !w.Draft.NeedsSecret() {
 		list = slices.DeleteFunc(list, func(id ID) bool { return id == Secret })
@@ -263,6 +291,13 @@ func (w *Wizard) moveTo(id ID) {
 		w.Draft.Token, w.Draft.User = nil, nil
 	}
 	w.current = id
+}
+
+// UsePortal continues a run whose automatic registration was refused with the portal walk,
+// at the Register step, keeping everything chosen so far.
+func (w *Wizard) UsePortal() {
+	w.Draft.Path = PathPortal
+	w.moveTo(Register)
 }
 
 // StepFor maps the step an oauth error points at to a wizard step.

@@ -45,6 +45,10 @@ func (w *Wizard) Validate(step ID) error {
 		if len(d.Scopes) == 0 {
 			return fieldErr(Permissions, "scopes", "Tick at least one permission (space toggles a row).")
 		}
+	case Create:
+		if d.ClientID == "" {
+			return fieldErr(Create, "create", "The app registration has not been created yet.")
+		}
 	case Consent:
 		if d.Token == nil {
 			return fieldErr(Consent, "consent", "Sign-in has not finished yet.")
@@ -84,9 +88,17 @@ func validateAccount(d *Draft) error {
 		return fieldErr(Account, "flow", "Application permissions need a work or school tenant; personal accounts cannot grant them.")
 	case d.Flow == oauth.FlowApp && isSharedTenant(tenant):
 		return fieldErr(Account, "tenant", "Application permissions need the tenant's ID or domain, not %q.", tenant)
+	case d.Path == PathGraph && d.Audience == oauth.PersonalOnly:
+		return fieldErr(Account, "register", "%s", ErrPersonalRegister)
+	case d.Path == PathGraph && d.Flow == oauth.FlowApp:
+		return fieldErr(Account, "register", "Application permissions are chosen and granted in the portal: pick \"walk me through the portal\", or a credential that signs in as a user.")
 	}
 	return nil
 }
+
+// ErrPersonalRegister is why automatic registration cannot work for an app for personal
+// Microsoft accounts only, and what to do instead.
+var ErrPersonalRegister = errors.New("Personal Microsoft accounts can no longer create app registrations: create a free Microsoft Entra tenant (Microsoft 365 Developer Program) and use its account, or walk through the portal.")
 
 func validateIDs(d *Draft) error {
 	id, err := CheckClientID(d.ClientID)

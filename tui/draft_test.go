@@ -96,6 +96,7 @@ func TestQuitAtOnceWhenNothingIsEntered(t *testing.T) {
 func TestQuitAsksOnceSomethingIsEntered(t *testing.T) {
 	t.Parallel()
 	m := newModel(t, Options{Draft: steps.NewDraft(), Engine: draftEngine(t)})
+	press(t, m, "down")
 	press(t, m, "x") // into the profile name
 	if pressAll(t, m, "ctrl+c") {
 		t.Fatal("ctrl+c quit without asking although a field was changed")

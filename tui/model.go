@@ -180,6 +180,7 @@ func newScreens(c *shared) map[steps.ID]screen {
 		steps.IDs:         newIDsScreen(c),
 		steps.Secret:      newSecretScreen(c),
 		steps.Permissions: newPermissionsScreen(),
+		steps.Create:      newCreateScreen(),
 		steps.Consent:     newConsentScreen(),
 		steps.Save:        &saveScreen{},
 	}
@@ -306,6 +307,8 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		})
 	case jumpMsg:
 		return m, m.navigate(func() error { return s.c.wiz.JumpTo(msg.to) })
+	case usePortalMsg:
+		return m, m.navigate(func() error { s.c.wiz.UsePortal(); return nil })
 	}
 	if s.onHome {
 		return m, s.home.update(&s.c, msg, m.startWizard)
@@ -613,6 +616,8 @@ func stepTitle(c *shared, id steps.ID) string {
 		}
 	case steps.Permissions:
 		t = "Choose the Microsoft Graph permissions"
+	case steps.Create:
+		t = "Create the app registration through Microsoft Graph"
 	case steps.Consent:
 		t = "Sign in once to grant consent"
 		if rotate {

@@ -223,7 +223,7 @@ func TestEscClosesHelpOnTheFirstStep(t *testing.T) {
 	h.send("f1")
 	h.waitFor("About this step")
 	h.send("esc")
-	screen := h.waitFor("Letters, digits") // the form again, not the help
+	screen := h.waitFor("Walk me through the portal") // the form again, not the help
 	if !strings.Contains(screen, "Profile name") {
 		t.Errorf("not the account form:\n%s", screen)
 	}

@@ -111,6 +111,9 @@ func (s *permissionsScreen) update(c *shared, msg tea.Msg) tea.Cmd {
 			if len(c.wiz.Draft.Scopes) == 0 {
 				return c.say("Tick at least one permission first (space).")
 			}
+			if c.wiz.Draft.Path == steps.PathGraph {
+				return c.next() // the registration lists them: nothing to add in the portal
+			}
 			s.portal = true
 			return nil
 		case key.Matches(msg, k.Back), key.Matches(msg, k.PrevField):

@@ -49,7 +49,7 @@ func TestAccountChoosesDeviceCode(t *testing.T) {
 	t.Parallel()
 	h := start(t, Options{Draft: steps.NewDraft()})
 	h.waitFor("Who will sign in")
-	h.send("down", "right", "down", "down", "down", "right")
+	h.send("down", "down", "right", "down", "down", "down", "right")
 	h.waitFor("public client (device code")
 	m := h.golden()
 	d := m.s.c.wiz.Draft

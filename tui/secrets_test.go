@@ -96,6 +96,7 @@ func TestWholeWalkDemo(t *testing.T) {
 		SecretValue: simulator.DemoSecretValue, SecretID: simulator.DemoSecretID, SimulateBrowser: browser()}
 	h := start(t, Options{Draft: d, Engine: &creds.Service{Store: store}, Demo: demo, NoBrowser: true})
 	h.waitFor("Who will sign in")
+	h.send("down") // from the first question to the profile name
 	h.send("backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace")
 	h.typeText("walk")
 	h.send("enter")

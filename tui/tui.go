@@ -44,6 +44,11 @@ type Options struct {
 	// OnboardWait bounds the wait for a customer's consent (zero: creds.DefaultOnboardWait);
 	// OnboardPoll is the first interval between checks (zero: the engine's).
 	OnboardWait, OnboardPoll time.Duration
+	// BootstrapClientID is the public client the automatic registration signs in to; "" is
+	// Microsoft Graph Command Line Tools.
+	BootstrapClientID string
+	// PropagationBudget bounds the wait for a new app to work; zero is the engine's default.
+	PropagationBudget time.Duration
 	// Resume, when set, is a draft an earlier run kept: the wizard first asks whether to
 	// resume it or start over.
 	Resume *creds.Draft

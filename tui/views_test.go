@@ -400,7 +400,7 @@ func TestRegisterSaysWhenNothingIsTicked(t *testing.T) {
 func TestAccountOffersTheDoDCloud(t *testing.T) {
 	t.Parallel()
 	m := newModel(t, Options{Draft: steps.NewDraft()})
-	for _, k := range []string{"tab", "tab", "tab", "right", "right"} { // profile, audience, tenant, cloud
+	for _, k := range []string{"tab", "tab", "tab", "tab", "right", "right"} { // registration, profile, audience, tenant, cloud
 		press(t, m, k)
 	}
 	if got := m.s.c.wiz.Draft.Cloud; got != oauth.USGovDoD {
