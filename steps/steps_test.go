@@ -3,9 +3,11 @@ package steps
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/assets"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 )
@@ -487,5 +489,15 @@ func TestSharedSecretSurvivesReconsent(t *testing.T) {
 	d := FromProfile(p, keyring.Secrets{})
 	if got := d.ToProfile(time.Now()).SecretFrom; got != "vendor" {
 		t.Errorf("SecretFrom %q after a round trip", got)
+	}
+}
+
+// TestEveryStepHasHelp: ? shows a help text on every step, the Create step included.
+func TestEveryStepHasHelp(t *testing.T) {
+	t.Parallel()
+	for _, id := range []ID{Account, Register, IDs, Secret, Permissions, Create, Consent, Save} {
+		if assets.Help(id.String()) == "" {
+			t.Errorf("no help text for the %s step (assets/help/%s.txt)", id, strings.ToLower(id.String()))
+		}
 	}
 }
