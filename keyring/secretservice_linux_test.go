@@ -418,3 +418,52 @@ func TestDirectWriteMatchesGoKeyring(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRememberedPathGone replaces, behind the direct reader's back, an item whose path it
+// remembers: the read and the delete must find the new item instead of failing or touching
+// anything else.
+func TestRememberedPathGone(t *testing.T) {
+	testkeychain.Require(t)
+	const service = "m365creds-test-stale-path"
+	t.Cleanup(func() { _ = gokeyring.DeleteAll(service) })
+	if err := ssReader.set(service, "item", "first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ssReader.set(service, "other", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	conn := mustSessionBus(t)
+	old := ssReader.pathOf(conn, itemKey{service, "item"})
+	if old == "" {
+		t.Fatal("the path of a created item is not remembered")
+	}
+	if err := gokeyring.Delete(service, "item"); err != nil {
+		t.Fatal(err)
+	}
+	if err := gokeyring.Set(service, "item", "second"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ssReader.getMany(service, []string{"item", "other"})
+	if err != nil || got["item"] != "second" || got["other"] != "kept" {
+		t.Fatalf("after the item was replaced: %v %v", got, err)
+	}
+	if now := ssReader.pathOf(conn, itemKey{service, "item"}); now == old || now == "" {
+		t.Errorf("remembered path %q, old %q: want the new item's", now, old)
+	}
+	// Again behind its back, then a delete by the remembered path.
+	if err := gokeyring.Delete(service, "item"); err != nil {
+		t.Fatal(err)
+	}
+	if err := gokeyring.Set(service, "item", "third"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ssReader.del(service, "item"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gokeyring.Get(service, "item"); !errors.Is(err, gokeyring.ErrNotFound) {
+		t.Errorf("the item is still there after a delete: %v", err)
+	}
+	if v, err := gokeyring.Get(service, "other"); err != nil || v != "kept" {
+		t.Errorf("the other item: %q %v", v, err)
+	}
+}
