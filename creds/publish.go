@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/m365creds/m365creds/internal/sanitize"
@@ -86,14 +87,20 @@ func (t Target) String() string {
 // and '_', not starting with a digit or GITHUB_. Checking them here keeps a typo from
 // becoming a confusing error of the other program, and keeps anything that could read as a
 // flag out of its argv.
+// They are compiled on first use: the counted repetitions make them the most expensive
+// package initialisation of the program, paid by every `token` otherwise.
 var (
-	vaultNameRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$`)
-	kvSecretRE   = regexp.MustCompile(`^[A-Za-z0-9-]{1,127}$`)
-	ghOwnerRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}$`)
-	ghRepoRE     = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
-	ghSecretRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,199}$`)
-	opSegmentBad = regexp.MustCompile(`[\x00-\x1f\x7f/]`)
+	vaultNameRE  = lazyRegexp(`^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$`)
+	kvSecretRE   = lazyRegexp(`^[A-Za-z0-9-]{1,127}$`)
+	ghOwnerRE    = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}$`)
+	ghRepoRE     = lazyRegexp(`^[A-Za-z0-9._-]{1,100}$`)
+	ghSecretRE   = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]{0,199}$`)
+	opSegmentBad = lazyRegexp(`[\x00-\x1f\x7f/]`)
 )
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // ParseTarget reads azure-keyvault://VAULT/NAME, gh://OWNER/REPO/NAME or op://VAULT/ITEM.
 func ParseTarget(s string) (Target, error) {
@@ -110,10 +117,10 @@ func ParseTarget(s string) (Target, error) {
 		if len(parts) != 2 {
 			return bad("an Azure Key Vault target is azure-keyvault://VAULT/NAME")
 		}
-		if !vaultNameRE.MatchString(parts[0]) {
+		if !vaultNameRE().MatchString(parts[0]) {
 			return bad("key vault names have 3 to 24 letters, digits and hyphens, starting with a letter")
 		}
-		if !kvSecretRE.MatchString(parts[1]) {
+		if !kvSecretRE().MatchString(parts[1]) {
 			return bad("Key Vault secret names have 1 to 127 letters, digits and hyphens")
 		}
 		return Target{Scheme: scheme, Vault: parts[0], Name: parts[1]}, nil
@@ -121,10 +128,10 @@ func ParseTarget(s string) (Target, error) {
 		if len(parts) != 3 {
 			return bad("a GitHub target is gh://OWNER/REPO/NAME")
 		}
-		if !ghOwnerRE.MatchString(parts[0]) || !ghRepoRE.MatchString(parts[1]) || parts[1] == "." || parts[1] == ".." {
+		if !ghOwnerRE().MatchString(parts[0]) || !ghRepoRE().MatchString(parts[1]) || parts[1] == "." || parts[1] == ".." {
 			return bad("gh://OWNER/REPO/NAME needs a GitHub owner and repository name")
 		}
-		if !ghSecretRE.MatchString(parts[2]) || strings.HasPrefix(strings.ToUpper(parts[2]), "GITHUB_") {
+		if !ghSecretRE().MatchString(parts[2]) || strings.HasPrefix(strings.ToUpper(parts[2]), "GITHUB_") {
 			return bad("GitHub secret names have letters, digits and '_', and start with neither a digit nor GITHUB_")
 		}
 		return Target{Scheme: scheme, Owner: parts[0], Repo: parts[1], Name: parts[2]}, nil
@@ -133,7 +140,7 @@ func ParseTarget(s string) (Target, error) {
 			return bad("a 1Password target is op://VAULT/ITEM")
 		}
 		for _, p := range parts {
-			if opSegmentBad.MatchString(p) || strings.HasPrefix(p, "-") {
+			if opSegmentBad().MatchString(p) || strings.HasPrefix(p, "-") {
 				return bad("1Password vault and item names in op://VAULT/ITEM cannot start with '-' or hold control characters")
 			}
 		}

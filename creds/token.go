@@ -37,6 +37,9 @@ type TokenResult struct {
 // that of many callers at once only one refreshes. A refresh saves the rotated refresh token
 // before returning, even if ctx is cancelled meanwhile.
 func (s *Service) Token(ctx context.Context, p keyring.Profile, req TokenRequest) (TokenResult, error) {
+	// A refresh reads the cached token twice and then everything, and saves on top of that:
+	// the keychain is asked once per item.
+	ctx = keyring.WithReadCache(ctx)
 	scopes := req.Scopes
 	if p.Kind == oauth.KindApp && len(scopes) > 0 && !CoveredByDefault(p, scopes) {
 		return TokenResult{}, errorf(ProblemUsage, OpToken, p.Name,

@@ -39,9 +39,16 @@ type ssSecret struct {
 // collection, search, open session, unlock of the item, get, close).
 type directReader struct {
 	mu      sync.Mutex
-	conn    *dbus.Conn // the connection session belongs to
+	conn    *dbus.Conn // the connection session and paths belong to
 	session dbus.ObjectPath
+	// paths remembers the object path of each item this process has found or created, so a
+	// read-back or a delete needs no search. Accounts carry their generation and a generation's
+	// items are written once, so a path stays right until the item is deleted; a deleted one
+	// makes the call fail, and the caller searches again.
+	paths map[itemKey]dbus.ObjectPath
 }
+
+type itemKey struct{ service, account string }
 
 var ssReader directReader
 
@@ -59,6 +66,9 @@ func (r *directReader) sessionFor(conn *dbus.Conn) dbus.ObjectPath {
 func (r *directReader) keep(conn *dbus.Conn, session dbus.ObjectPath) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.conn != conn {
+		r.paths = nil
+	}
 	r.conn, r.session = conn, session
 }
 
@@ -66,7 +76,43 @@ func (r *directReader) forget(conn *dbus.Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.conn == conn {
-		r.conn, r.session = nil, ""
+		r.conn, r.session, r.paths = nil, "", nil
+	}
+}
+
+// pathOf returns the remembered path of an item of conn, or "".
+func (r *directReader) pathOf(conn *dbus.Conn, key itemKey) dbus.ObjectPath {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn != conn {
+		return ""
+	}
+	return r.paths[key]
+}
+
+// remember notes where an item of conn is; "" forgets it.
+func (r *directReader) remember(conn *dbus.Conn, key itemKey, path dbus.ObjectPath) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn != conn {
+		return // the session (and with it the paths) belongs to another connection
+	}
+	if path == "" {
+		delete(r.paths, key)
+		return
+	}
+	if r.paths == nil {
+		r.paths = map[itemKey]dbus.ObjectPath{}
+	}
+	r.paths[key] = path
+}
+
+// forgetPaths drops every remembered path of conn, after a call that used them failed.
+func (r *directReader) forgetPaths(conn *dbus.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn == conn {
+		r.paths = nil
 	}
 }
 
@@ -77,6 +123,22 @@ func (r *directReader) getMany(service string, accounts []string) (map[string]st
 	if err != nil {
 		return nil, err
 	}
+	values, err := r.getManyOn(conn, service, accounts, true)
+	if errors.Is(err, errStalePath) {
+		// An item this process knew has gone (deleted elsewhere): search for everything.
+		r.forgetPaths(conn)
+		values, err = r.getManyOn(conn, service, accounts, false)
+	}
+	if errors.Is(err, errStalePath) {
+		err = errNotDirect
+	}
+	return values, err
+}
+
+// errStalePath means a remembered item path did not answer.
+var errStalePath = errors.New("remembered Secret Service item path is stale")
+
+func (r *directReader) getManyOn(conn *dbus.Conn, service string, accounts []string, usePaths bool) (map[string]string, error) {
 	svc := conn.Object(ssName, ssPath)
 	login := conn.Object(ssName, ssLoginPath)
 	session := r.sessionFor(conn)
@@ -84,8 +146,17 @@ func (r *directReader) getMany(service string, accounts []string) (map[string]st
 	if session == "" {
 		open = svc.Go(ssService+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
 	}
+	known := make([]dbus.ObjectPath, len(accounts))
 	searches := make([]*dbus.Call, len(accounts))
+	usedPaths := false
 	for i, acct := range accounts {
+		if usePaths {
+			known[i] = r.pathOf(conn, itemKey{service, acct})
+		}
+		if known[i] != "" {
+			usedPaths = true
+			continue
+		}
 		searches[i] = login.Go(ssCollection+".SearchItems", 0, nil,
 			map[string]string{"service": service, "username": acct})
 	}
@@ -102,6 +173,11 @@ func (r *directReader) getMany(service string, accounts []string) (map[string]st
 	pathOf := make(map[dbus.ObjectPath]string, len(accounts))
 	missing := false
 	for i, acct := range accounts {
+		if known[i] != "" {
+			paths = append(paths, known[i])
+			pathOf[known[i]] = acct
+			continue
+		}
 		call := searches[i]
 		<-call.Done
 		var found []dbus.ObjectPath
@@ -115,6 +191,7 @@ func (r *directReader) getMany(service string, accounts []string) (map[string]st
 		}
 		paths = append(paths, found[0]) // go-keyring takes the first match too
 		pathOf[found[0]] = acct
+		r.remember(conn, itemKey{service, acct}, found[0])
 	}
 	if missing {
 		// A locked collection may hide its items from a search; go-keyring unlocks first.
@@ -129,12 +206,18 @@ func (r *directReader) getMany(service string, accounts []string) (map[string]st
 	}
 	var secrets map[dbus.ObjectPath]ssSecret
 	if err := svc.Call(ssService+".GetSecrets", 0, paths, session).Store(&secrets); err != nil {
+		if usedPaths {
+			return nil, errStalePath // perhaps an item deleted meanwhile
+		}
 		r.forget(conn) // perhaps a session the provider no longer knows
 		return nil, errNotDirect
 	}
 	for path, acct := range pathOf {
 		s, ok := secrets[path]
 		if !ok {
+			if usedPaths {
+				return nil, errStalePath
+			}
 			return nil, errNotDirect // locked: left out of the answer until unlocked
 		}
 		values[acct] = string(s.Value)
@@ -198,6 +281,7 @@ func (r *directReader) set(service, account, value string) error {
 	if prompt != noPrompt {
 		return errNotDirect // nothing is created until the prompt is answered
 	}
+	r.remember(conn, itemKey{service, account}, item)
 	return nil
 }
 
@@ -206,6 +290,15 @@ func (r *directReader) del(service, account string) error {
 	conn, err := dbus.SessionBus()
 	if err != nil {
 		return errNotDirect
+	}
+	key := itemKey{service, account}
+	if path := r.pathOf(conn, key); path != "" {
+		r.remember(conn, key, "")
+		var prompt dbus.ObjectPath
+		if err := conn.Object(ssName, path).Call(ssItem+".Delete", 0).Store(&prompt); err == nil && prompt == noPrompt {
+			return nil
+		}
+		// Gone already, or something unusual: search as if the path were unknown.
 	}
 	login := conn.Object(ssName, ssLoginPath)
 	var found []dbus.ObjectPath

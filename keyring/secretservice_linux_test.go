@@ -13,6 +13,7 @@ import (
 	gokeyring "github.com/zalando/go-keyring"
 
 	"github.com/m365creds/m365creds/internal/testkeychain"
+	"github.com/m365creds/m365creds/oauth"
 )
 
 // TestDirectReadMatchesGoKeyring writes items with go-keyring and checks that the direct
@@ -154,24 +155,36 @@ func secretServiceCalls(t *testing.T, fn func()) int {
 
 // TestSecretServiceCallCount holds the hot reads to their minimum: three calls for the cached
 // access token of a fresh process, five for everything a refresh reads, one call fewer once
-// the session is open, and for a save of three items: create, read back, and remove the
-// previous generation (search, read, delete each).
+// the session is open, and for a save of three items in a process that has read them: three
+// creates, one read-back of all three, and one delete per item of the previous generation.
 func TestSecretServiceCallCount(t *testing.T) {
 	s := realStore(t)
 	ctx := context.Background()
 	if err := s.Save(ctx, sampleProfile("calls"), sampleSecrets("c")); err != nil {
 		t.Fatal(err)
 	}
+	// Each read is by a Store that has read nothing yet, as in a new process.
+	newStore := func() *Store {
+		fresh, err := Open(s.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fresh
+	}
+	saver := newStore()
+	// The reads and the save of one operation (a token refresh) share what they read.
+	opCtx := WithReadCache(ctx)
 	for _, tc := range []struct {
 		name  string
 		fresh bool
 		read  func() error
 		max   int
 	}{
-		{"access token, new session", true, func() error { _, err := s.AccessToken(ctx, "calls"); return err }, 3},
-		{"access token, open session", false, func() error { _, err := s.AccessToken(ctx, "calls"); return err }, 2},
-		{"all secrets, new session", true, func() error { _, err := s.Secrets(ctx, "calls"); return err }, 5},
-		{"save of three items, open session", false, func() error { return s.Save(ctx, sampleProfile("calls"), sampleSecrets("d")) }, 21},
+		{"access token, new session", true, func() error { _, err := newStore().AccessToken(ctx, "calls"); return err }, 3},
+		{"access token, open session", false, func() error { _, err := newStore().AccessToken(ctx, "calls"); return err }, 2},
+		{"all secrets, new session", true, func() error { _, err := saver.Secrets(opCtx, "calls"); return err }, 5},
+		{"all secrets again, same operation", false, func() error { _, err := saver.Secrets(opCtx, "calls"); return err }, 0},
+		{"save of three items, same operation", false, func() error { return saver.Save(opCtx, sampleProfile("calls"), sampleSecrets("d")) }, 7},
 	} {
 		if tc.fresh {
 			ssReader.forget(mustSessionBus(t))
@@ -186,6 +199,114 @@ func TestSecretServiceCallCount(t *testing.T) {
 		}
 		t.Logf("%s: %d calls", tc.name, n)
 	}
+}
+
+// refreshCalls runs, in a process that has not used the Secret Service yet, the store calls
+// a refreshing `token` makes (creds.Service.Token): the cached access token, read again
+// under the profile lock, everything the refresh needs, then UpdateSecrets with the new
+// tokens, and returns how many Secret Service calls they took.
+func refreshCalls(t *testing.T, s *Store, name string) int {
+	t.Helper()
+	ctx := WithReadCache(context.Background()) // as creds.Service.Token does
+	ssReader.forget(mustSessionBus(t))
+	var err error
+	n := secretServiceCalls(t, func() {
+		if _, err = s.AccessToken(ctx, name); err != nil {
+			return
+		}
+		if _, err = s.AccessToken(ctx, name); err != nil {
+			return
+		}
+		var sec Secrets
+		if sec, err = s.Secrets(ctx, name); err != nil {
+			return
+		}
+		err = s.UpdateSecrets(ctx, name, func(up *Secrets) error {
+			if up.ClientSecret != sec.ClientSecret {
+				return errors.New("UpdateSecrets read another secret than Secrets")
+			}
+			if up.RefreshToken != "" {
+				up.RefreshToken = "rt-new" + up.RefreshToken[6:]
+			}
+			up.AccessToken = "at-new" + up.AccessToken[6:]
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRefreshCallCount bounds the Secret Service calls of a refreshing `token`. An app-only
+// profile (client secret and cached token): 3 to read the cache, 2 for the client secret,
+// 2 creates and 1 read-back, 2 deletes. A delegated profile has a refresh token as well:
+// one search, one create and one delete more. The refresh must leave a working profile with
+// nothing of the old generation behind.
+func TestRefreshCallCount(t *testing.T) {
+	testkeychain.Require(t)
+	// Its own service, so the item count is this test's alone.
+	s, err := Open(Options{Service: "m365creds-test-refresh-calls", ConfigDir: t.TempDir(), Backend: BackendKeychain, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gokeyring.DeleteAll(s.opts.Service) })
+	ctx := context.Background()
+	app := sampleProfile("refresh-app")
+	app.Kind = oauth.KindApp
+	appSecrets := sampleSecrets("app")
+	appSecrets.RefreshToken = ""
+	delegated := sampleProfile("refresh-user")
+	for _, tc := range []struct {
+		p   Profile
+		sec Secrets
+		max int
+	}{
+		{app, appSecrets, 12},
+		{delegated, sampleSecrets("user"), 13},
+	} {
+		if err := s.Save(ctx, tc.p, tc.sec); err != nil {
+			t.Fatal(err)
+		}
+		// A new Store, as in a new process: nothing read yet.
+		fresh, err := Open(s.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := refreshCalls(t, fresh, tc.p.Name)
+		t.Logf("%s: %d calls", tc.p.Name, n)
+		if n > tc.max {
+			t.Errorf("%s: a refresh made %d Secret Service calls, want at most %d", tc.p.Name, n, tc.max)
+		}
+		again, err := Open(s.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := again.Secrets(ctx, tc.p.Name)
+		if err != nil || !strings.HasPrefix(got.AccessToken, "at-new") || got.ClientSecret != tc.sec.ClientSecret {
+			t.Fatalf("%s after the refresh: %v", tc.p.Name, err)
+		}
+		e, _ := again.entry(tc.p.Name)
+		if want := len(e.Items); secretToolCount(t, s.opts.Service) != want+len(secretsOfOthers(t, again, tc.p.Name)) {
+			t.Errorf("%s: %d items in the keychain, want %d", tc.p.Name, secretToolCount(t, s.opts.Service), want)
+		}
+	}
+}
+
+// secretsOfOthers lists the items of the profiles other than name.
+func secretsOfOthers(t *testing.T, s *Store, name string) []string {
+	t.Helper()
+	cfg, err := s.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for n, e := range cfg.Profiles {
+		if n != name {
+			out = append(out, e.Items...)
+		}
+	}
+	return out
 }
 
 // TestDirectReadLockedCollection locks the login collection and checks that a read reports
@@ -278,6 +399,11 @@ func TestDirectWriteMatchesGoKeyring(t *testing.T) {
 			t.Fatal(err)
 		}
 		m, _ := attrs.Value().(map[string]string)
+		// gnome-keyring adds the generic schema itself when it reloads the keyring file
+		// (after an unlock, or when it sees the file change); searches ignore it.
+		if m["xdg:schema"] == "org.freedesktop.Secret.Generic" {
+			delete(m, "xdg:schema")
+		}
 		if want := fmt.Sprintf("Password for '%s' on '%s'", m["username"], service); label.Value() != want || len(m) != 2 || m["service"] != service {
 			t.Errorf("item %s: label %v, attributes %v; want go-keyring's", path, label.Value(), m)
 		}
@@ -295,5 +421,54 @@ func TestDirectWriteMatchesGoKeyring(t *testing.T) {
 	}
 	if err := s.Probe(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRememberedPathGone replaces, behind the direct reader's back, an item whose path it
+// remembers: the read and the delete must find the new item instead of failing or touching
+// anything else.
+func TestRememberedPathGone(t *testing.T) {
+	testkeychain.Require(t)
+	const service = "m365creds-test-stale-path"
+	t.Cleanup(func() { _ = gokeyring.DeleteAll(service) })
+	if err := ssReader.set(service, "item", "first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ssReader.set(service, "other", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	conn := mustSessionBus(t)
+	old := ssReader.pathOf(conn, itemKey{service, "item"})
+	if old == "" {
+		t.Fatal("the path of a created item is not remembered")
+	}
+	if err := gokeyring.Delete(service, "item"); err != nil {
+		t.Fatal(err)
+	}
+	if err := gokeyring.Set(service, "item", "second"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ssReader.getMany(service, []string{"item", "other"})
+	if err != nil || got["item"] != "second" || got["other"] != "kept" {
+		t.Fatalf("after the item was replaced: %v %v", got, err)
+	}
+	if now := ssReader.pathOf(conn, itemKey{service, "item"}); now == old || now == "" {
+		t.Errorf("remembered path %q, old %q: want the new item's", now, old)
+	}
+	// Again behind its back, then a delete by the remembered path.
+	if err := gokeyring.Delete(service, "item"); err != nil {
+		t.Fatal(err)
+	}
+	if err := gokeyring.Set(service, "item", "third"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ssReader.del(service, "item"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gokeyring.Get(service, "item"); !errors.Is(err, gokeyring.ErrNotFound) {
+		t.Errorf("the item is still there after a delete: %v", err)
+	}
+	if v, err := gokeyring.Get(service, "other"); err != nil || v != "kept" {
+		t.Errorf("the other item: %q %v", v, err)
 	}
 }

@@ -214,6 +214,68 @@ func (c *configCache) lookup(info os.FileInfo) *config {
 	return c.cfg
 }
 
+// valueCache keeps what one operation has read from the keychain, by account. An account
+// names its generation, and a generation's items are written once and never changed, so a
+// value read stays the value of that account until the item is deleted (del forgets it). A
+// token refresh reads the same items several times; only the first read asks the keychain.
+// It lives in a context (WithReadCache), not in the Store, so that a long-running process
+// never answers from what it read minutes ago. A save's read-back never uses it.
+type valueCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+type valueCacheKey struct{}
+
+// WithReadCache returns a context whose keychain reads share what they read, for one short
+// operation that reads the same items more than once (a token refresh: the cached token,
+// again under the lock, then everything the refresh and the save of its result need).
+func WithReadCache(ctx context.Context) context.Context {
+	if readCache(ctx) != nil {
+		return ctx
+	}
+	return context.WithValue(ctx, valueCacheKey{}, &valueCache{})
+}
+
+// readCache is the context's cache, or nil; a nil cache keeps and finds nothing.
+func readCache(ctx context.Context) *valueCache {
+	c, _ := ctx.Value(valueCacheKey{}).(*valueCache)
+	return c
+}
+
+func (c *valueCache) lookup(acct string) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[acct]
+	return v, ok
+}
+
+func (c *valueCache) keep(values map[string]string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]string, len(values))
+	}
+	for acct, v := range values {
+		c.m[acct] = v
+	}
+}
+
+func (c *valueCache) forget(acct string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, acct)
+}
+
 func (c *configCache) keep(cfg *config, info os.FileInfo) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -451,7 +513,7 @@ func (s *Store) readEntry(ctx context.Context, e *entry, wanted []string) (Secre
 	if len(items) == 0 {
 		return sec, nil
 	}
-	values, err := s.readItems(ctx, e.Name, e.Generation, items)
+	values, err := s.readItems(ctx, e.Name, e.Generation, items, false)
 	if err != nil {
 		return Secrets{}, err
 	}
@@ -591,19 +653,20 @@ func split(value string, size int) []string {
 }
 
 func (s *Store) readItem(ctx context.Context, profile, item, gen string) (string, error) {
-	values, err := s.readItems(ctx, profile, gen, []string{item})
+	values, err := s.readItems(ctx, profile, gen, []string{item}, true)
 	return values[item], err
 }
 
 // readItems reads items of one generation in two batches at most: every item's first (or
 // only) part together, then every chunk of the chunked ones together. Problems are reported
-// for the first item in the order given.
-func (s *Store) readItems(ctx context.Context, profile, gen string, items []string) (map[string]string, error) {
+// for the first item in the order given. fresh asks the keychain even for values this
+// process has read before (a save's read-back).
+func (s *Store) readItems(ctx context.Context, profile, gen string, items []string, fresh bool) (map[string]string, error) {
 	accts := make([]string, len(items))
 	for i, item := range items {
 		accts[i] = account(profile, item, gen)
 	}
-	heads, err := s.getMany(ctx, accts)
+	heads, err := s.getValues(ctx, accts, fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -635,7 +698,7 @@ func (s *Store) readItems(ctx context.Context, profile, gen string, items []stri
 	if len(parted) == 0 {
 		return values, nil
 	}
-	chunks, err := s.getMany(ctx, chunkAccts)
+	chunks, err := s.getValues(ctx, chunkAccts, fresh)
 	if err != nil {
 		return nil, err
 	}
@@ -679,7 +742,11 @@ const maxChunks = 1000
 // missing: chunks are written in order, so that finds them all. A missing item is no error.
 func (s *Store) deleteItem(ctx context.Context, profile, item, gen string) error {
 	acct := account(profile, item, gen)
-	head, err := s.get(ctx, acct)
+	head, known := readCache(ctx).lookup(acct)
+	var err error
+	if !known {
+		head, err = s.get(ctx, acct)
+	}
 	switch {
 	case err == nil:
 		if count, _, ok := parseHeader(head); ok {
@@ -717,11 +784,15 @@ func (s *Store) sweepChunks(ctx context.Context, acct string) error {
 	return nil
 }
 
-// deleteGeneration removes every item a generation may have. It goes on after a failure so
-// that as much as possible is removed, and reports the first failure.
-func (s *Store) deleteGeneration(ctx context.Context, profile, gen string) error {
+// deleteGeneration removes every item a generation may have: the items listed, or all that
+// any generation can have when items is nil (one a save may have left half-written). It goes
+// on after a failure so that as much as possible is removed, and reports the first failure.
+func (s *Store) deleteGeneration(ctx context.Context, profile, gen string, items []string) error {
+	if items == nil {
+		items = allItems
+	}
 	var firstErr error
-	for _, item := range allItems {
+	for _, item := range items {
 		if err := s.deleteItem(ctx, profile, item, gen); err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -797,26 +868,41 @@ func (s *Store) save(ctx context.Context, p Profile, sec Secrets) error {
 	}); err != nil {
 		return err
 	}
-	for _, item := range names {
-		err := s.writeItem(ctx, p.Name, item, gen, items[item])
-		if err == nil {
-			var back string
-			back, err = s.readItem(ctx, p.Name, item, gen)
-			if err == nil && back != items[item] {
-				err = fmt.Errorf("the keychain returned a different %s than was stored", item)
-			}
+	failed := func(item string, err error) error {
+		// A keychain that did not answer will not answer the clean-up either: leave the
+		// generation pending for the next save rather than make the user wait again.
+		if !errors.Is(err, ErrTimeout) {
+			s.abandon(ctx, p.Name, gen)
 		}
+		return fmt.Errorf("saving the %s of profile %q (the previous values are unchanged): %w", item, p.Name, err)
+	}
+	for _, item := range names {
+		if err := s.writeItem(ctx, p.Name, item, gen, items[item]); err != nil {
+			return failed(item, err)
+		}
+	}
+	// Every item is read back from the keychain, all in one batch.
+	if len(names) > 0 {
+		back, err := s.readItems(ctx, p.Name, gen, names, true)
 		if err != nil {
-			// A keychain that did not answer will not answer the clean-up either: leave the
-			// generation pending for the next save rather than make the user wait again.
-			if !errors.Is(err, ErrTimeout) {
-				s.abandon(p.Name, gen)
+			var lost *LostItemError
+			item := names[0]
+			if errors.As(err, &lost) {
+				item = lost.Item
 			}
-			return fmt.Errorf("saving the %s of profile %q (the previous values are unchanged): %w", item, p.Name, err)
+			return failed(item, err)
+		}
+		for _, item := range names {
+			if back[item] != items[item] {
+				return failed(item, fmt.Errorf("the keychain returned a different %s than was stored", item))
+			}
 		}
 	}
 	s.at("before-commit")
 	var stale []string
+	// The previous current generation has exactly the items its entry lists (a save writes
+	// nothing else), so only those are removed; pending ones may be half-written and are swept.
+	listed := map[string][]string{}
 	err = s.update(ctx, func(cfg *config) error {
 		e := &entry{Profile: p, Generation: gen, Items: names}
 		if s.opts.Backend == BackendFile {
@@ -834,6 +920,9 @@ func (s *Store) save(ctx context.Context, p Profile, sec Secrets) error {
 				e.Created = prev.Created // a replaced profile keeps its birthday
 			}
 			if prev.Generation != "" && prev.Generation != gen {
+				if !slices.Contains(stale, prev.Generation) {
+					listed[prev.Generation] = slices.Clone(prev.Items)
+				}
 				stale = append(stale, prev.Generation)
 			}
 		}
@@ -850,11 +939,11 @@ func (s *Store) save(ctx context.Context, p Profile, sec Secrets) error {
 		return nil
 	})
 	if err != nil {
-		s.abandon(p.Name, gen)
+		s.abandon(ctx, p.Name, gen)
 		return fmt.Errorf("saving profile %q (the previous values are unchanged): %w", p.Name, err)
 	}
 	s.at("after-commit")
-	s.cleanup(p.Name, stale)
+	s.cleanup(ctx, p.Name, stale, listed)
 	return nil
 }
 
@@ -874,21 +963,31 @@ func known(cfg *config, name, gen string) bool {
 
 // abandon removes a generation that never became current. It runs on a fresh context: the
 // caller's may be what failed.
-func (s *Store) abandon(profile, gen string) {
-	s.cleanup(profile, []string{gen})
+func (s *Store) abandon(ctx context.Context, profile, gen string) {
+	s.cleanup(ctx, profile, []string{gen}, nil)
+}
+
+// withCacheOf is a fresh context that keeps only the read cache of ctx: clean-up runs even
+// when ctx is what failed.
+func withCacheOf(ctx context.Context) context.Context {
+	if c := readCache(ctx); c != nil {
+		return context.WithValue(context.Background(), valueCacheKey{}, c)
+	}
+	return context.Background()
 }
 
 // cleanup removes generations that are not current and drops from the pending list the ones
 // that are really gone. A failure keeps them listed for the next save or delete to retry.
-func (s *Store) cleanup(profile string, gens []string) {
+// listed gives the items of the generations whose items are known; the others are swept.
+func (s *Store) cleanup(ctx context.Context, profile string, gens []string, listed map[string][]string) {
 	if len(gens) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*s.opts.Timeout)
+	ctx, cancel := context.WithTimeout(withCacheOf(ctx), 2*s.opts.Timeout)
 	defer cancel()
 	var gone []string
 	for _, gen := range gens {
-		if s.deleteGeneration(ctx, profile, gen) == nil {
+		if s.deleteGeneration(ctx, profile, gen, listed[gen]) == nil {
 			gone = append(gone, gen)
 		}
 	}
@@ -1023,7 +1122,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	var firstErr error
 	var gone []string
 	for _, gen := range gens {
-		if err := s.deleteGeneration(ctx, name, gen); err != nil {
+		if err := s.deleteGeneration(ctx, name, gen, nil); err != nil {
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -1079,6 +1178,7 @@ func (s *Store) Lock(ctx context.Context, name string) (func(), error) {
 }
 
 func (s *Store) set(ctx context.Context, acct, value string) error {
+	readCache(ctx).forget(acct)
 	_, err := withTimeout(ctx, s.opts.Timeout, func() (struct{}, error) {
 		return struct{}{}, s.backend.set(s.opts.Service, acct, value)
 	})
@@ -1088,6 +1188,35 @@ func (s *Store) set(ctx context.Context, acct, value string) error {
 func (s *Store) get(ctx context.Context, acct string) (string, error) {
 	v, err := withTimeout(ctx, s.opts.Timeout, func() (string, error) { return s.backend.get(s.opts.Service, acct) })
 	return v, s.explain(err)
+}
+
+// getValues is getMany answered from the values read before where it can (never when
+// fresh); what the keychain returns is kept for the next read.
+func (s *Store) getValues(ctx context.Context, accts []string, fresh bool) (map[string]string, error) {
+	values := make(map[string]string, len(accts))
+	ask := accts
+	if !fresh {
+		ask = make([]string, 0, len(accts))
+		for _, acct := range accts {
+			if v, ok := readCache(ctx).lookup(acct); ok {
+				values[acct] = v
+			} else {
+				ask = append(ask, acct)
+			}
+		}
+	}
+	if len(ask) == 0 {
+		return values, nil
+	}
+	got, err := s.getMany(ctx, ask)
+	if err != nil {
+		return nil, err
+	}
+	readCache(ctx).keep(got)
+	for acct, v := range got {
+		values[acct] = v
+	}
+	return values, nil
 }
 
 // getMany is get for several accounts under one time-out; missing ones are absent.
@@ -1102,6 +1231,7 @@ func (s *Store) getMany(ctx context.Context, accts []string) (map[string]string,
 }
 
 func (s *Store) del(ctx context.Context, acct string) error {
+	readCache(ctx).forget(acct)
 	_, err := withTimeout(ctx, s.opts.Timeout, func() (struct{}, error) {
 		return struct{}{}, s.backend.del(s.opts.Service, acct)
 	})

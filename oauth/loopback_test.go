@@ -265,4 +265,18 @@ func TestCallbackPage(t *testing.T) {
 	if !strings.Contains(p, "T&lt;") || !strings.Contains(p, "D&amp;") || !strings.Contains(p, "R&#34;") || !strings.Contains(p, "return to the terminal") {
 		t.Errorf("page %s", p)
 	}
+	if !strings.Contains(p, `<main class="fail">`) || !strings.Contains(p, "<pre>R&#34;</pre>") {
+		t.Errorf("failure page %s", p)
+	}
+	// Values that look like markup or like the page's own placeholders stay text.
+	p = string(CallbackPage(true, "{{.Raw}}</title><script>x</script>", "{{.Class}}' onload='x", ""))
+	for _, bad := range []string{"<script>", "onload='", "<pre>"} {
+		if strings.Contains(p, bad) {
+			t.Errorf("page holds %q: %s", bad, p)
+		}
+	}
+	if !strings.Contains(p, `<main class="ok">`) || !strings.Contains(p, "<h1>{{.Raw}}&lt;/title&gt;&lt;script&gt;") ||
+		!strings.Contains(p, "<p>{{.Class}}&#39; onload=&#39;x</p>") {
+		t.Errorf("success page %s", p)
+	}
 }
