@@ -380,6 +380,12 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string, scopes []stri
 // ClientCredentials gets an app-only token for Graph (<GraphResource>/.default). It needs the
 // tenant ID or domain; the shared endpoints cannot serve it.
 func (c *Client) ClientCredentials(ctx context.Context) (*Token, error) {
+	return c.ClientCredentialsFor(ctx, c.hosts.GraphResource)
+}
+
+// ClientCredentialsFor gets an app-only token for a resource: Graph, or another such as
+// Exchange Online for IMAP.AccessAsApp ("<resource>/.default"; microsoft-identity.md §11).
+func (c *Client) ClientCredentialsFor(ctx context.Context, resource string) (*Token, error) {
 	if isSharedTenant(c.app.Tenant) {
 		return nil, ErrTenantRequired
 	}
@@ -391,7 +397,7 @@ func (c *Client) ClientCredentials(ctx context.Context) (*Token, error) {
 		"grant_type":    {"client_credentials"},
 		"client_id":     {c.app.ClientID},
 		"client_secret": {c.app.ClientSecret},
-		"scope":         {c.hosts.GraphResource + "/.default"},
+		"scope":         {strings.TrimRight(resource, "/") + "/.default"},
 	}
 	return c.postToken(ctx, form, c.app.ClientSecret)
 }

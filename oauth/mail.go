@@ -520,22 +520,3 @@ func (m *mailConn) smtpReply(step string) (int, string, error) {
 		}
 	}
 }
-
-// ClientCredentialsFor gets an app-only token for another resource than Graph, such as
-// Exchange Online for IMAP.AccessAsApp ("<resource>/.default"; microsoft-identity.md §11).
-func (c *Client) ClientCredentialsFor(ctx context.Context, resource string) (*Token, error) {
-	if isSharedTenant(c.app.Tenant) {
-		return nil, ErrTenantRequired
-	}
-	if c.app.ClientSecret == "" {
-		return nil, &EntraError{Err: "invalid_client", Codes: []int{7000218},
-			Description: "No client secret is set for this app."}
-	}
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {c.app.ClientID},
-		"client_secret": {c.app.ClientSecret},
-		"scope":         {strings.TrimRight(resource, "/") + "/.default"},
-	}
-	return c.postToken(ctx, form, c.app.ClientSecret)
-}
