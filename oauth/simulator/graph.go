@@ -516,6 +516,20 @@ func (s *Sim) applicationJSON(r *http.Request, a *App, ga *graphApp) map[string]
 
 // appInTenant finds an application by object ID in the caller's directory. An app ID is not an
 // object ID, so it is not found (Graph: 404 Request_ResourceNotFound). Callers hold s.mu.
+// adminCaller is the caller of a Graph call only administrators may make (grants, role
+// assignments): Graph answers anyone else 403 Authorization_RequestDenied. Callers hold s.mu.
+func (s *Sim) adminCaller(w http.ResponseWriter, r *http.Request, perms ...string) (*caller, bool) {
+	c, ok := s.graphCaller(w, r, perms...)
+	if !ok {
+		return nil, false
+	}
+	if !c.admin() {
+		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
+		return nil, false
+	}
+	return c, true
+}
+
 // managedApp finds the application {id} names for a Graph call that changes it: the caller
 // needs one of perms and must own the app or be an administrator, as Graph requires;
 // otherwise the answer has been written and ok is false. Callers hold s.mu.
@@ -851,12 +865,8 @@ func (s *Sim) removePassword(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) createPermissionGrant(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.graphCaller(w, r, "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")
+	c, ok := s.adminCaller(w, r, "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")
 	if !ok {
-		return
-	}
-	if !c.admin() {
-		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
 		return
 	}
 	var body struct {
@@ -957,12 +967,8 @@ func (s *Sim) listPermissionGrants(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) updatePermissionGrant(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.graphCaller(w, r, "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")
+	c, ok := s.adminCaller(w, r, "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")
 	if !ok {
-		return
-	}
-	if !c.admin() {
-		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
 		return
 	}
 	id := r.PathValue("id")
@@ -993,12 +999,8 @@ func (s *Sim) updatePermissionGrant(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) assignAppRole(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.graphCaller(w, r, "AppRoleAssignment.ReadWrite.All")
+	c, ok := s.adminCaller(w, r, "AppRoleAssignment.ReadWrite.All")
 	if !ok {
-		return
-	}
-	if !c.admin() {
-		graphError(w, r, http.StatusForbidden, "Authorization_RequestDenied", insufficientPrivileges)
 		return
 	}
 	id := r.PathValue("id")
