@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -136,20 +135,10 @@ func (a *app) setupWizard(o *setupOptions, d steps.Draft) error {
 
 // rotateWizard is rotate without --no-input: the wizard at the secret step.
 func (a *app) rotateWizard(store *keyring.Store, p keyring.Profile, newSecret string, expires time.Time) error {
-	sec, err := store.Secrets(a.ctx, p.Name)
-	if errors.Is(err, keyring.ErrLostSecret) {
-		// Rotation is how a lost secret is replaced: the rest of the profile is still there.
-		sec, err = store.SecretsWithout(a.ctx, p.Name, keyring.ItemClientSecret)
-	}
+	d, err := a.engine(store).WizardDraft(a.ctx, p, steps.ModeRotate)
 	if err != nil {
 		return err
 	}
-	d := steps.FromProfile(p, sec)
-	// The wizard asks for the new secret; it must not start out holding the old one, and must
-	// refuse it if pasted again.
-	d.ReplacedSecret = sec.ClientSecret
-	d.ClientSecret = ""
-	d.SecretExpires = time.Time{}
 	if newSecret != "" {
 		d.ClientSecret = steps.CheckSecret(newSecret).Value
 	}

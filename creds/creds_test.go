@@ -43,7 +43,14 @@ func newFixture(t *testing.T) *fixture {
 		RedirectURIs:   []string{"http://localhost:53365/"},
 		Secrets:        []simulator.Secret{{ID: "44444444-4444-4444-8444-444444444444", Value: simulator.DemoSecretValue, Expires: far}, {ID: "55555555-5555-4555-8555-555555555555", Value: testSecret2, Expires: far}},
 		WithheldScopes: []string{"Mail.Read"}}
-	sim := simulator.New([]simulator.App{demo, part}, simulator.DemoUsers())
+	return fixtureWith(t, []simulator.App{demo, part}, simulator.DemoUsers())
+}
+
+// fixtureWith starts a simulator of apps and users over real HTTP, and an engine whose store
+// keeps secrets in a file and whose browser signs in as the first user that may.
+func fixtureWith(t *testing.T, apps []simulator.App, users []simulator.User) *fixture {
+	t.Helper()
+	sim := simulator.New(apps, users)
 	base, err := sim.Start()
 	if err != nil {
 		t.Fatal(err)

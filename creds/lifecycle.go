@@ -84,15 +84,9 @@ func (s *Service) Rotate(ctx context.Context, req RotateRequest) (Rotated, error
 		return Rotated{}, fail(OpRotate, p.Name, "waiting for the profile lock", oauth.App{}, err)
 	}
 	defer unlock()
-	sec, err := s.Store.Secrets(ctx, p.Name)
-	switch {
-	case errors.Is(err, keyring.ErrLostSecret):
-		// The secret is what rotate replaces; everything else is read without it.
-		if sec, err = s.Store.SecretsWithout(ctx, p.Name, keyring.ItemClientSecret); err != nil {
-			return Rotated{}, s.readFailure(err, p, OpRotate)
-		}
-	case err != nil:
-		return Rotated{}, s.readFailure(err, p, OpRotate)
+	sec, err := s.SecretsToRotate(ctx, p)
+	if err != nil {
+		return Rotated{}, err
 	}
 	if check.Value == sec.ClientSecret && !req.Again {
 		return Rotated{}, errorf(ProblemUsage, OpRotate, p.Name,
@@ -132,6 +126,49 @@ func (s *Service) Rotate(ctx context.Context, req RotateRequest) (Rotated, error
 		return Rotated{}, e
 	}
 	return Rotated{Profile: np, OldExpires: p.SecretExpires, Token: tok, Warnings: check.Warnings}, nil
+}
+
+// SecretsToRotate reads what a rotation keeps of a profile. The client secret is what rotation
+// replaces, so a keychain that lost it still yields the rest (the refresh token above all).
+func (s *Service) SecretsToRotate(ctx context.Context, p keyring.Profile) (keyring.Secrets, error) {
+	sec, err := s.Store.Secrets(ctx, p.Name)
+	if errors.Is(err, keyring.ErrLostSecret) {
+		sec, err = s.Store.SecretsWithout(ctx, p.Name, keyring.ItemClientSecret)
+	}
+	if err != nil {
+		return keyring.Secrets{}, s.readFailure(err, p, OpRotate)
+	}
+	return sec, nil
+}
+
+// WizardDraft rebuilds the wizard's draft of a saved profile for rotation or re-consent. For
+// a rotation it holds no secret (the wizard asks for the new one and refuses the old one
+// pasted again) and a lost client secret is no obstacle; for a re-consent a lost refresh token
+// is none, since a new sign-in is what replaces it.
+func (s *Service) WizardDraft(ctx context.Context, p keyring.Profile, mode steps.Mode) (steps.Draft, error) {
+	var (
+		sec keyring.Secrets
+		err error
+	)
+	if mode == steps.ModeRotate {
+		sec, err = s.SecretsToRotate(ctx, p)
+	} else {
+		sec, err = s.Store.Secrets(ctx, p.Name)
+		if errors.Is(err, keyring.ErrLostRefreshToken) {
+			sec, err = s.Store.SecretsWithout(ctx, p.Name, keyring.ItemRefreshToken)
+		}
+		if err != nil {
+			err = s.readFailure(err, p, OpConsent)
+		}
+	}
+	if err != nil {
+		return steps.Draft{}, err
+	}
+	d := steps.FromProfile(p, sec)
+	if mode == steps.ModeRotate {
+		d.ReplacedSecret, d.ClientSecret, d.SecretExpires = sec.ClientSecret, "", time.Time{}
+	}
+	return d, nil
 }
 
 // Verified is what verify found.

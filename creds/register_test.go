@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
@@ -16,21 +15,7 @@ import (
 // an engine whose browser signs in as the first of them.
 func graphFixture(t *testing.T, users ...simulator.User) *fixture {
 	t.Helper()
-	sim := simulator.New([]simulator.App{simulator.DemoApp(), simulator.GraphCLIApp()}, users)
-	base, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	dir := t.TempDir()
-	store, err := keyring.Open(keyring.Options{Service: "m365creds-register-test", ConfigDir: dir, Backend: keyring.BackendFile, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	browser := func(url string) error { go func() { _ = followRedirect(url) }(); return nil }
-	return &fixture{t: t, sim: sim, dir: dir, engine: &Service{
-		Store: store, Endpoints: oauth.Endpoints{Login: base, Graph: base}, OpenBrowser: browser,
-	}}
+	return fixtureWith(t, []simulator.App{simulator.DemoApp(), simulator.GraphCLIApp()}, users)
 }
 
 // newDraft is what the Account and Permissions steps leave for automatic registration.

@@ -40,12 +40,9 @@ func (s *Service) RotateViaGraph(ctx context.Context, req GraphRotateRequest) (R
 	if p.Kind == oauth.KindPublic {
 		return Rotated{}, errorf(ProblemUsage, OpRotate, p.Name, "profile %q is a public client: it has no client secret to rotate", p.Name)
 	}
-	old, err := s.Store.Secrets(ctx, p.Name)
-	if errors.Is(err, keyring.ErrLostSecret) {
-		old, err = s.Store.SecretsWithout(ctx, p.Name, keyring.ItemClientSecret)
-	}
+	old, err := s.SecretsToRotate(ctx, p)
 	if err != nil {
-		return Rotated{}, s.readFailure(err, p, OpRotate)
+		return Rotated{}, err
 	}
 	d := steps.FromProfile(p, old)
 	boot, tenant, err := s.graphSignIn(ctx, d, req.BootstrapClientID,

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -370,23 +369,11 @@ func (s *homeScreen) key(c *shared, km tea.KeyPressMsg, start wizardStarter) tea
 func (s *homeScreen) wizardFor(c *shared, p keyring.Profile, mode steps.Mode) tea.Cmd {
 	s.gen++
 	s.target, s.view_, s.busy = p.Name, homeBusy, "Reading profile "+p.Name+" from the keychain…"
-	store, ctx, gen := c.opts.Engine.Store, c.ctx, s.gen
+	engine, ctx, gen := c.opts.Engine, c.ctx, s.gen
 	return func() tea.Msg {
-		sec, err := store.Secrets(ctx, p.Name)
-		switch {
-		case mode == steps.ModeRotate && errors.Is(err, keyring.ErrLostSecret):
-			sec, err = store.SecretsWithout(ctx, p.Name, keyring.ItemClientSecret)
-		case mode == steps.ModeReconsent && errors.Is(err, keyring.ErrLostRefreshToken):
-			sec, err = store.SecretsWithout(ctx, p.Name, keyring.ItemRefreshToken)
-		}
+		d, err := engine.WizardDraft(ctx, p, mode)
 		if err != nil {
-			return homeWizardMsg{gen: gen, err: &creds.Error{Problem: creds.ProblemOf(err), Op: creds.OpToken, Profile: p.Name, Doing: "reading the keychain", Err: err}}
-		}
-		d := steps.FromProfile(p, sec)
-		if mode == steps.ModeRotate {
-			// The wizard asks for the new secret; it must not start out holding the old one,
-			// and must refuse it if pasted again.
-			d.ReplacedSecret, d.ClientSecret, d.SecretExpires = sec.ClientSecret, "", time.Time{}
+			return homeWizardMsg{gen: gen, err: err}
 		}
 		return homeWizardMsg{gen: gen, mode: mode, draft: d}
 	}
