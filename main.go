@@ -9,11 +9,14 @@ import (
 	"syscall"
 
 	"github.com/m365creds/m365creds/cli"
+	"github.com/m365creds/m365creds/tui"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, cli.OSEnv())
+	env := cli.OSEnv()
+	env.Wizard = cli.Wizard{Run: tui.Run, StartDemo: tui.StartDemo}
+	code := cli.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, env)
 	stop()
 	os.Exit(code)
 }

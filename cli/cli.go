@@ -19,6 +19,7 @@ import (
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/steps"
+	"github.com/m365creds/m365creds/tui/launch"
 )
 
 // version is set at build time with -ldflags "-X github.com/m365creds/m365creds/cli.version=v1.2.3".
@@ -47,9 +48,18 @@ type Env struct {
 	Environ func() []string
 	// PollUnit shortens the device-code polling interval in tests; zero means real time.
 	PollUnit time.Duration
+	// Wizard is the full-screen front end; main passes it in. A program built without it
+	// (m365creds-token) then links neither Bubble Tea nor the simulator.
+	Wizard Wizard
 	// MailRootCAs, when set, are the only roots trusted for IMAP and SMTP servers (tests);
 	// nil means the system's.
 	MailRootCAs *x509.CertPool
+}
+
+// Wizard runs the wizard and starts the demo's simulated Microsoft.
+type Wizard struct {
+	Run       func(ctx context.Context, opts launch.Options, in io.Reader, out io.Writer) (launch.Result, error)
+	StartDemo func(propagationDelay time.Duration) (launch.DemoTenant, error)
 }
 
 // OSEnv is the environment of a real run.

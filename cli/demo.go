@@ -14,9 +14,8 @@ import (
 	"github.com/m365creds/m365creds/internal/sanitize"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
-	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
-	"github.com/m365creds/m365creds/tui"
+	"github.com/m365creds/m365creds/tui/launch"
 )
 
 // demoPropagationDelay is how long the demo's new apps stay unknown to sign-in, as real new
@@ -78,21 +77,16 @@ func (a *app) runDemo() error {
 	if !a.interactive() {
 		return needTerminal("m365creds demo", "Run it in a terminal window.")
 	}
-	demo := simulator.DemoApp()
-	// The simulated portal has "Allow public client flows" on, as the wizard's checklist asks
-	// for the device-code path, so every credential type can be tried.
-	demo.PublicClient = true
-	// Microsoft Graph Command Line Tools lets the demo take the automatic path too: its
-	// administrator has a home tenant to sign in to and may register apps there.
-	sim := simulator.New([]simulator.App{demo, simulator.GraphCLIApp()}, simulator.DemoUsers())
-	sim.SetUserTenant(simulator.DemoUPN, simulator.DemoTenantID)
-	// A new app takes a moment to be known everywhere, so the demo shows that wait too.
-	sim.SetPropagationDelay(demoPropagationDelay)
-	base, err := sim.Start()
-	if err != nil {
-		return fmt.Errorf("starting the simulator: %w", err)
+	if a.env.Wizard.StartDemo == nil || a.env.Wizard.Run == nil {
+		return errNoWizard
 	}
-	defer sim.Close()
+	// A new app takes a moment to be known everywhere, so the demo shows that wait too.
+	demo, err := a.env.Wizard.StartDemo(demoPropagationDelay)
+	if err != nil {
+		return err
+	}
+	defer demo.Close()
+	base := demo.BaseURL
 	// Every call of this run goes to the simulator; the process environment stays as it is.
 	a.endpoints = oauth.Endpoints{Login: base, Graph: base}
 	store, noKeychain, done, err := a.openDemoStore()
@@ -102,17 +96,13 @@ func (a *app) runDemo() error {
 	defer done()
 	d := steps.NewDraft()
 	d.Profile = "demo"
-	var secretValue, secretID string
-	if len(demo.Secrets) > 0 {
-		secretValue, secretID = demo.Secrets[0].Value, demo.Secrets[0].ID
-	}
-	res, err := a.runTUI(tui.Options{
+	res, err := a.runTUI(launch.Options{
 		Mode:   steps.ModeNew,
 		Draft:  d,
 		Engine: a.demoEngine(store, base),
-		Demo: &tui.Demo{
+		Demo: &launch.Demo{
 			ClientID: demo.ClientID, TenantID: demo.TenantID,
-			SecretValue: secretValue, SecretID: secretID,
+			SecretValue: demo.SecretValue, SecretID: demo.SecretID,
 			SimulateBrowser: func(url string) error { return simulateBrowser(a.ctx, url) },
 			NoKeychain:      noKeychain,
 		},

@@ -8,11 +8,10 @@ import (
 	"io"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
+	"github.com/m365creds/m365creds/tui/launch"
 )
 
 // The exit codes are a stable interface: cron jobs and scripts act on them.
@@ -99,7 +98,7 @@ func exitCode(err error) int {
 		return se.code
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.Is(err, tea.ErrInterrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, launch.ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &engineErr):
 		return problemExit(engineErr.Problem)
@@ -130,7 +129,7 @@ func report(w io.Writer, err error) {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp), errors.As(err, &se):
 		return
-	case errors.Is(err, tea.ErrInterrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, launch.ErrInterrupted), errors.Is(err, context.Canceled):
 		fmt.Fprintln(w, "m365creds: interrupted")
 		return
 	case errors.As(err, &ue):

@@ -1,13 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/steps"
-	"github.com/m365creds/m365creds/tui"
+	"github.com/m365creds/m365creds/tui/launch"
 )
 
 // noTerminalHelp is what `m365creds` says when it cannot draw the wizard.
@@ -16,6 +17,9 @@ const noTerminalHelp = `For scripts and pipelines, set up without the wizard:
       --preset basic --secret-expires 12m --client-secret-stdin < secret.txt
 To try the wizard without an Azure account, run in a terminal: m365creds demo
 See m365creds --help for all commands.`
+
+// errNoWizard is what a program built without the wizard says when asked for it.
+var errNoWizard = errors.New("this program has no wizard: run m365creds")
 
 // runHome is `m365creds` without arguments: the wizard, or the home screen once profiles exist.
 func (a *app) runHome(port int) error {
@@ -34,7 +38,7 @@ func (a *app) runHome(port int) error {
 	if port > 0 {
 		d.Port = port
 	}
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), Profiles: list})
+	res, err := a.runTUI(launch.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), Profiles: list})
 	if err != nil {
 		return err
 	}
@@ -48,7 +52,7 @@ func (a *app) runHome(port int) error {
 // homeAction reports how the home screen ended. Verify, rotate, re-consent, delete and new
 // all run inside it and show their results there, so leaving it is a normal end (exit 0);
 // a run that saved nothing and left says nothing more.
-func (a *app) homeAction(store *keyring.Store, res tui.Result) error {
+func (a *app) homeAction(store *keyring.Store, res launch.Result) error {
 	if res.Action != "" {
 		return fmt.Errorf("unknown home screen action %q", res.Action)
 	}
@@ -57,7 +61,7 @@ func (a *app) homeAction(store *keyring.Store, res tui.Result) error {
 }
 
 // wizardEnd reports a finished wizard; leaving it before saving is exit 1.
-func (a *app) wizardEnd(store *keyring.Store, res tui.Result, oldSecretExpires time.Time) error {
+func (a *app) wizardEnd(store *keyring.Store, res launch.Result, oldSecretExpires time.Time) error {
 	if res.Saved == nil {
 		return withCode(ExitError, errNotSaved, "Nothing was changed.")
 	}
@@ -65,7 +69,7 @@ func (a *app) wizardEnd(store *keyring.Store, res tui.Result, oldSecretExpires t
 	return nil
 }
 
-func (a *app) wizardDone(store *keyring.Store, res tui.Result, oldSecretExpires time.Time) {
+func (a *app) wizardDone(store *keyring.Store, res launch.Result, oldSecretExpires time.Time) {
 	if res.Saved == nil {
 		return
 	}
@@ -78,7 +82,7 @@ func (a *app) wizardDone(store *keyring.Store, res tui.Result, oldSecretExpires 
 
 // runTUI runs the full-screen wizard on the terminal. It draws on stdout, which the caller
 // has checked is a terminal; nothing else is written there.
-func (a *app) runTUI(opts tui.Options) (tui.Result, error) {
+func (a *app) runTUI(opts launch.Options) (launch.Result, error) {
 	if opts.Now == nil {
 		opts.Now = a.env.Now
 	}
@@ -91,7 +95,10 @@ func (a *app) runTUI(opts tui.Options) (tui.Result, error) {
 		// An unreadable draft is no reason not to start: the wizard then starts afresh.
 		opts.Resume, _ = opts.Engine.LoadDraft(a.ctx)
 	}
-	return tui.Run(a.ctx, opts, a.stdin, a.stdout)
+	if a.env.Wizard.Run == nil {
+		return launch.Result{}, errNoWizard
+	}
+	return a.env.Wizard.Run(a.ctx, opts, a.stdin, a.stdout)
 }
 
 // setupWizard is setup without --no-input: the wizard, pre-filled from the flags.
@@ -126,7 +133,7 @@ func (a *app) setupWizard(o *setupOptions, d steps.Draft) error {
 		return err
 	}
 	a.storeWarning(o.store)
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), NoBrowser: o.noBrowser, BootstrapClientID: bootstrap})
+	res, err := a.runTUI(launch.Options{Mode: steps.ModeNew, Draft: d, Engine: a.engine(store), NoBrowser: o.noBrowser, BootstrapClientID: bootstrap})
 	if err != nil {
 		return err
 	}
@@ -145,7 +152,7 @@ func (a *app) rotateWizard(store *keyring.Store, p keyring.Profile, newSecret st
 	if !expires.IsZero() {
 		d.SecretExpires = expires
 	}
-	res, err := a.runTUI(tui.Options{Mode: steps.ModeRotate, Draft: d, Engine: a.engine(store)})
+	res, err := a.runTUI(launch.Options{Mode: steps.ModeRotate, Draft: d, Engine: a.engine(store)})
 	if err != nil {
 		return err
 	}

@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
+	"github.com/m365creds/m365creds/tui/launch"
 )
 
 // secretMarkers are what no golden file may hold: the demo secret's Value and the prefixes of
@@ -170,7 +169,7 @@ func contains(list []string, s string) bool {
 }
 
 // TestRunInterrupted runs the program the way the command line does: ctrl+c ends it with
-// tea.ErrInterrupted and nothing saved.
+// launch.ErrInterrupted and nothing saved.
 func TestRunInterrupted(t *testing.T) {
 	t.Parallel()
 	store := fileStore(t, t.TempDir())
@@ -179,8 +178,8 @@ func TestRunInterrupted(t *testing.T) {
 	defer cancel()
 	in := strings.NewReader("\x03")
 	res, err := Run(ctx, Options{Draft: d, Engine: &creds.Service{Store: store}, Mode: steps.ModeReconsent}, in, io.Discard)
-	if !errors.Is(err, tea.ErrInterrupted) {
-		t.Fatalf("Run returned %v, want tea.ErrInterrupted", err)
+	if !errors.Is(err, launch.ErrInterrupted) {
+		t.Fatalf("Run returned %v, want launch.ErrInterrupted", err)
 	}
 	if res.Saved != nil {
 		t.Fatal("an interrupted run reports a saved profile")
