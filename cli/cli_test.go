@@ -614,7 +614,8 @@ func TestTokenProfileChoice(t *testing.T) {
 }
 
 // TestTokenConcurrentProcesses: 20 separate processes ask for a token whose cache has
-// expired; all get the same new token and Microsoft sees exactly one refresh.
+// expired, half of them m365creds token and half m365creds-token; all get the same new token
+// and Microsoft sees exactly one refresh.
 func TestTokenConcurrentProcesses(t *testing.T) {
 	t.Parallel()
 	backends(t, func(t *testing.T, backend keyring.Backend) {
@@ -631,6 +632,9 @@ func TestTokenConcurrentProcesses(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				cmd := h.binaryCmd("token", "work")
+				if i%2 == 1 {
+					cmd = h.tokenProgramCmd("work")
+				}
 				var out, errb bytes.Buffer
 				cmd.Stdout, cmd.Stderr = &out, &errb
 				errs[i] = cmd.Run()

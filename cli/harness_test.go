@@ -35,14 +35,20 @@ const (
 )
 
 // execMarker makes the test binary behave as m365creds itself, for the tests that need
-// separate processes (concurrent `token` calls).
-const execMarker = "M365CREDS_CLI_TEST_EXEC"
+// separate processes (concurrent `token` calls); set to tokenProgram, as m365creds-token.
+const (
+	execMarker   = "M365CREDS_CLI_TEST_EXEC"
+	tokenProgram = "m365creds-token"
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(execMarker) != "" {
 		env := OSEnv()
 		env.Service = os.Getenv("M365CREDS_CLI_TEST_SERVICE")
 		env.Backend = keyring.Backend(os.Getenv("M365CREDS_CLI_TEST_BACKEND"))
+		if os.Getenv(execMarker) == tokenProgram {
+			os.Exit(TokenMain(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, env))
+		}
 		os.Exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, env))
 	}
 	testkeychain.Main(m)
@@ -175,6 +181,16 @@ func (h *harness) runReader(stdin io.Reader, args ...string) result {
 	return result{out.String(), errb.String(), code}
 }
 
+// runTokenProgram runs m365creds-token in this process.
+func (h *harness) runTokenProgram(args ...string) result {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb syncBuffer
+	code := TokenMain(ctx, args, strings.NewReader(""), &out, &errb, h.env)
+	return result{out.String(), errb.String(), code}
+}
+
 // store opens the same store the command line uses.
 func (h *harness) store() *keyring.Store {
 	h.t.Helper()
@@ -299,9 +315,18 @@ func (h *harness) environ() []string {
 }
 
 func (h *harness) binaryCmd(args ...string) *exec.Cmd {
+	return h.programCmd("1", args...)
+}
+
+// tokenProgramCmd runs the test binary as m365creds-token in a separate process.
+func (h *harness) tokenProgramCmd(args ...string) *exec.Cmd {
+	return h.programCmd(tokenProgram, args...)
+}
+
+func (h *harness) programCmd(program string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(h.environ(),
-		execMarker+"=1",
+		execMarker+"="+program,
 		"M365CREDS_CLI_TEST_SERVICE="+testService,
 		"M365CREDS_CLI_TEST_BACKEND="+string(h.backend),
 	)

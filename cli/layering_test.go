@@ -5,7 +5,9 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +20,8 @@ func TestNothingBelowCLIReadsTheEnvironment(t *testing.T) {
 	t.Parallel()
 	// internal/testkeychain starts the tests' private D-Bus session: test support only.
 	// internal/benchrun times whole processes for scripts/bench.sh; it is no part of m365creds.
-	allowed := map[string]bool{"cli": true, ".": true, "internal/testkeychain": true, "internal/benchrun": true}
+	// cmd/m365creds-token is an entry like main.go: it only wires the process into cli.
+	allowed := map[string]bool{"cli": true, ".": true, "cmd/m365creds-token": true, "internal/testkeychain": true, "internal/benchrun": true}
 	envCalls := map[string]bool{"Getenv": true, "Setenv": true, "LookupEnv": true, "Unsetenv": true, "Environ": true, "Clearenv": true, "ExpandEnv": true}
 	fset := token.NewFileSet()
 	checked := 0
@@ -63,5 +66,33 @@ func TestNothingBelowCLIReadsTheEnvironment(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("only %d files checked: the walk is not reaching the packages", checked)
+	}
+}
+
+// TestTokenProgramLinksNoWizard: m365creds-token exists to start fast, and it does only while
+// nothing of the wizard is linked in: every package linked is also initialised on every run.
+// A new import in any file of cli can pull the wizard back in, which this catches.
+func TestTokenProgramLinksNoWizard(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "../cmd/m365creds-token").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/m365creds/m365creds/creds") {
+		t.Fatalf("go list found no engine among %d packages: the test is looking in the wrong place", len(deps))
+	}
+	for _, dep := range deps {
+		for _, banned := range []string{
+			"charm.land/", "github.com/charmbracelet/ultraviolet", "github.com/atotto/clipboard",
+			"github.com/m365creds/m365creds/tui", "github.com/m365creds/m365creds/oauth/simulator", "html/template",
+		} {
+			if dep == banned || strings.HasPrefix(dep, banned) && (strings.HasSuffix(banned, "/") || dep[len(banned)] == '/') {
+				if dep == "github.com/m365creds/m365creds/tui/launch" {
+					continue // the wizard's types, without Bubble Tea
+				}
+				t.Errorf("m365creds-token links %s", dep)
+			}
+		}
 	}
 }

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// TokenMain runs `m365creds token` and nothing else: args are token's own (a profile and
+// flags), and the output, messages and exit codes are token's. It is the whole of
+// m365creds-token, for programs that ask for a token on every connection: its command tree
+// has no other command, so that program links neither the wizard nor the other commands,
+// and starts as fast as the keychain lets it.
+func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = os.Getenv
+	}
+	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	var err error
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v" || args[0] == "-version") {
+		_, err = fmt.Fprintf(stdout, "m365creds-token %s\n", Version())
+	} else {
+		err = runTokenAlone(a, args)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	report(stderr, err)
+	return exitCode(err)
+}
+
+// runTokenAlone parses token's flags and runs it without cobra's Execute, whose usage
+// templates would link text/template, and with it every exported method of every type.
+// Errors and help read as they do under m365creds token.
+func runTokenAlone(a *app, args []string) error {
+	t := &commandTree{root: &cobra.Command{Use: "m365creds"}}
+	c := a.tokenCommand()
+	t.root.AddCommand(c)
+	t.ordered = []*cobra.Command{c}
+	c.SetOut(a.stdout)
+	c.InitDefaultHelpFlag()
+	t.args = t.longForms(append([]string{"token"}, args...))
+	fs := c.Flags()
+	if err := fs.Parse(t.args[1:]); err != nil {
+		return t.flagError(c, err)
+	}
+	if help, _ := fs.GetBool("help"); help {
+		t.printHelp(c)
+		return nil
+	}
+	return c.RunE(c, fs.Args())
+}
