@@ -56,7 +56,7 @@ func TestMain(m *testing.M) {
 
 // harness is one simulator with the test apps and one empty profile store.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	sim     *simulator.Sim
 	base    string
 	port    int // loopback port registered as the web app's redirect URI
@@ -77,7 +77,7 @@ func backends(t *testing.T, fn func(t *testing.T, backend keyring.Backend)) {
 	})
 }
 
-func newHarness(t *testing.T, backend keyring.Backend) *harness {
+func newHarness(t testing.TB, backend keyring.Backend) *harness {
 	t.Helper()
 	h := &harness{t: t, port: freePort(t), dir: t.TempDir(), backend: backend, browser: make(chan error, 4)}
 	redirect := "http://localhost:" + itoa(h.port) + "/"
@@ -148,7 +148,7 @@ func newHarness(t *testing.T, backend keyring.Backend) *harness {
 	return h
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -240,14 +240,14 @@ func (h *harness) setupApp(name, clientID string, extra ...string) {
 }
 
 // expectCode fails unless the run ended with code.
-func expectCode(t *testing.T, r result, code int) {
+func expectCode(t testing.TB, r result, code int) {
 	t.Helper()
 	if r.code != code {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
 	}
 }
 
-func expectContains(t *testing.T, what, s string, subs ...string) {
+func expectContains(t testing.TB, what, s string, subs ...string) {
 	t.Helper()
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {

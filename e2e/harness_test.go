@@ -27,7 +27,7 @@ var (
 
 func TestMain(m *testing.M) { testkeychain.Main(m) }
 
-// binary builds m365creds once per test run.
+// binary builds m365creds, and m365creds-token beside it, once per test run.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -37,11 +37,11 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "m365creds")
-		args := []string{"build", "-o", binPath}
+		args := []string{"build", "-o", dir + string(filepath.Separator)}
 		if raceEnabled {
 			args = append(args, "-race")
 		}
-		cmd := exec.Command("go", append(args, "..")...)
+		cmd := exec.Command("go", append(args, "..", "../cmd/m365creds-token")...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -51,6 +51,12 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+// tokenBinary is m365creds-token, built with m365creds.
+func tokenBinary(t *testing.T) string {
+	t.Helper()
+	return filepath.Join(filepath.Dir(binary(t)), "m365creds-token")
 }
 
 func requireTmux(t *testing.T) {
@@ -183,9 +189,15 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // run runs the binary outside tmux, for the script-facing commands (token, status).
 func run(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runProgram(t, binary(t), env, stdin, args...)
+}
+
+// runProgram runs one of the built programs outside tmux.
+func runProgram(t *testing.T, program string, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd := exec.CommandContext(ctx, program, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
