@@ -414,7 +414,11 @@ cached Graph token stays as it is (the rotated refresh token is still saved).
 
 A warning goes to stderr when the client secret expires within 30 days. Exit codes 3
 (secret expired: run m365creds rotate PROFILE), 4 (sign in again), 5 (keychain) and 6
-(network) tell a script what went wrong.`,
+(network) tell a script what went wrong.
+
+m365creds-token, installed beside m365creds, is this command on its own: the same arguments
+and answers, in a program that starts faster, for mail clients and scripts that ask for a
+token on every connection.`,
 		Example: `  m365creds token
   curl -H "Authorization: Bearer $(m365creds token work)" \
       https://graph.microsoft.com/v1.0/me
