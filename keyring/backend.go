@@ -55,7 +55,10 @@ var directRead = true
 
 // osKeychain is the platform keychain through go-keyring; on Linux, reads, writes and deletes
 // go straight to the Secret Service over D-Bus when nothing unusual is in the way.
-type osKeychain struct{}
+type osKeychain struct {
+	sessionBus string        // the D-Bus session bus address, for the quick first read
+	timeout    time.Duration // bounds that read
+}
 
 func (k osKeychain) set(service, account, value string) error {
 	return k.setDirect(service, account, value)

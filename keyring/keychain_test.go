@@ -21,7 +21,7 @@ import (
 func realStore(t testing.TB) *Store {
 	t.Helper()
 	testkeychain.Require(t)
-	s, err := Open(Options{Service: "m365creds-test-keychain", ConfigDir: t.TempDir(), Backend: BackendKeychain, Timeout: 10 * time.Second})
+	s, err := Open(Options{Service: "m365creds-test-keychain", ConfigDir: t.TempDir(), Backend: BackendKeychain, Timeout: 10 * time.Second, SessionBus: os.Getenv("DBUS_SESSION_BUS_ADDRESS")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestRealKeychainFaults(t *testing.T) {
 
 // faultChild runs inside the broken environment the parent set up.
 func faultChild(t *testing.T) {
-	s, err := Open(Options{Service: "m365creds-test-fault", ConfigDir: os.Getenv("KEYRING_FAULT_DIR"), Timeout: 5 * time.Second})
+	s, err := Open(Options{Service: "m365creds-test-fault", ConfigDir: os.Getenv("KEYRING_FAULT_DIR"), Timeout: 5 * time.Second, SessionBus: os.Getenv("DBUS_SESSION_BUS_ADDRESS")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestRealKeychainProcesses(t *testing.T) {
 	const service = "m365creds-test-procs"
 	dir := t.TempDir()
 	ctx := context.Background()
-	s, err := Open(Options{Service: service, ConfigDir: dir, Backend: BackendKeychain, Timeout: 10 * time.Second})
+	s, err := Open(Options{Service: service, ConfigDir: dir, Backend: BackendKeychain, Timeout: 10 * time.Second, SessionBus: os.Getenv("DBUS_SESSION_BUS_ADDRESS")})
 	if err != nil {
 		t.Fatal(err)
 	}

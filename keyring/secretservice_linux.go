@@ -46,6 +46,12 @@ type directReader struct {
 	// items are written once, so a path stays right until the item is deleted; a deleted one
 	// makes the call fail, and the caller searches again.
 	paths map[itemKey]dbus.ObjectPath
+	// quickTried is set once the process's first read has been tried the quick way
+	// (quickread_linux.go); pending holds the item paths it found until godbus's connection
+	// takes them over, and quickName is its connection's bus name.
+	quickTried bool
+	pending    map[itemKey]dbus.ObjectPath
+	quickName  string
 }
 
 type itemKey struct{ service, account string }
@@ -70,6 +76,21 @@ func (r *directReader) keep(conn *dbus.Conn, session dbus.ObjectPath) {
 		r.paths = nil
 	}
 	r.conn, r.session = conn, session
+}
+
+// connect returns godbus's shared connection. The first time, it takes over the item paths
+// a quick read found: an item's path belongs to the Secret Service, not to a connection.
+func (r *directReader) connect() (*dbus.Conn, error) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conn == nil && r.pending != nil {
+		r.conn, r.session, r.paths, r.pending = conn, "", r.pending, nil
+	}
+	return conn, nil
 }
 
 func (r *directReader) forget(conn *dbus.Conn) {
@@ -119,7 +140,7 @@ func (r *directReader) forgetPaths(conn *dbus.Conn) {
 // getMany returns the values of the accounts that exist; missing ones are absent from the map.
 // errNotDirect asks the caller to use go-keyring instead; other errors are the bus's own.
 func (r *directReader) getMany(service string, accounts []string) (map[string]string, error) {
-	conn, err := dbus.SessionBus()
+	conn, err := r.connect()
 	if err != nil {
 		return nil, err
 	}
@@ -235,6 +256,9 @@ func drain(calls []*dbus.Call) {
 // go-keyring one by one.
 func (k osKeychain) getMany(service string, accounts []string) (map[string]string, error) {
 	if directRead {
+		if values, ok := ssReader.quickFirst(k.sessionBus, k.timeout, service, accounts); ok {
+			return values, nil
+		}
 		values, err := ssReader.getMany(service, accounts)
 		if !errors.Is(err, errNotDirect) {
 			return values, err
@@ -245,7 +269,7 @@ func (k osKeychain) getMany(service string, accounts []string) (map[string]strin
 
 // open returns the connection and its session, opening one when needed.
 func (r *directReader) open() (*dbus.Conn, dbus.ObjectPath, error) {
-	conn, err := dbus.SessionBus()
+	conn, err := r.connect()
 	if err != nil {
 		return nil, "", err
 	}
@@ -287,7 +311,7 @@ func (r *directReader) set(service, account, value string) error {
 
 // del removes the first item of the account, as go-keyring's Delete does.
 func (r *directReader) del(service, account string) error {
-	conn, err := dbus.SessionBus()
+	conn, err := r.connect()
 	if err != nil {
 		return errNotDirect
 	}

@@ -164,7 +164,7 @@ func Open(opts Options) (*Store, error) {
 	case BackendFile:
 		s.backend = &fileBackend{path: filepath.Join(opts.ConfigDir, "secrets-"+opts.Service+".json")}
 	case BackendKeychain, "":
-		s.backend = osKeychain{}
+		s.backend = osKeychain{sessionBus: opts.SessionBus, timeout: opts.Timeout}
 	case BackendMemory:
 		s.backend = newMemoryBackend()
 	default:
