@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,15 +20,19 @@ import (
 // A process's first Secret Service read (for `token`, usually its only one) goes over a
 // connection of its own, set up for that read alone. godbus opens a connection in five round
 // trips to the bus (AUTH, AUTH EXTERNAL, DATA, NEGOTIATE_UNIX_FD, then BEGIN with Hello)
-// before the first call; here the handshake, BEGIN, Hello, OpenSession and the searches go
-// out in one write, and GetSecrets in a second, so the whole read takes two. sd-bus opens
-// its connections the same way, sending BEGIN and its first messages behind AUTH EXTERNAL
-// without waiting for OK; dbus-daemon and dbus-broker read them in order. godbus still does
+// before the first call. Here the handshake, BEGIN, Hello and the first call go out in one
+// write, as sd-bus opens its connections (BEGIN and the first messages sent behind AUTH
+// EXTERNAL without waiting for OK; dbus-daemon and dbus-broker read them in order), then
+// OpenSession with the searches, then GetSecrets: three round trips in all. godbus still does
 // the encoding and decoding of every message.
 //
-// Anything unusual (an address this does not dial, a refused handshake, an error reply, an
-// item missing or locked) makes it give up, and the read goes through godbus's connection as
-// it always has, with that path's handling of locked keyrings, prompts and errors.
+// The first call is always Properties.Get of the service's Collections, answered before
+// OpenSession is sent (see introduce in secretservice_linux.go for why).
+//
+// Anything unusual (an address this does not dial, a refused handshake, an error reply, no
+// login collection, an item missing or locked) makes it give up, and the read goes through
+// godbus's connection as it always has, with that path's handling of locked keyrings,
+// prompts and errors.
 
 // quickPlan is what a quick read asks for.
 type quickPlan struct {
@@ -72,6 +77,30 @@ func quickRead(p quickPlan) (quickResult, error) {
 	if err := writeCall(&out, hello, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello"); err != nil {
 		return quickResult{}, err
 	}
+	collections := next()
+	if err := writeCall(&out, collections, ssName, ssPath, "org.freedesktop.DBus.Properties", "Get", ssService, "Collections"); err != nil {
+		return quickResult{}, err
+	}
+	if _, err := conn.Write(out.Bytes()); err != nil {
+		return quickResult{}, errNotQuick
+	}
+	in := bufio.NewReader(conn)
+	if line, err := in.ReadString('\n'); err != nil || !strings.HasPrefix(line, "OK ") {
+		return quickResult{}, errNotQuick
+	}
+	replies := replyReader{in: in, got: map[uint32]*dbus.Message{}}
+	var res quickResult
+	if err := replies.store(hello, &res.name); err != nil {
+		return quickResult{}, err
+	}
+	var list dbus.Variant
+	if err := replies.store(collections, &list); err != nil {
+		return quickResult{}, err
+	}
+	if paths, ok := list.Value().([]dbus.ObjectPath); !ok || !slices.Contains(paths, ssLoginPath) {
+		return quickResult{}, errNotQuick // no login collection: go-keyring's path explains it
+	}
+	out.Reset()
 	open := next()
 	if err := writeCall(&out, open, ssName, ssPath, ssService, "OpenSession", "plain", dbus.MakeVariant("")); err != nil {
 		return quickResult{}, err
@@ -86,15 +115,6 @@ func quickRead(p quickPlan) (quickResult, error) {
 	}
 	if _, err := conn.Write(out.Bytes()); err != nil {
 		return quickResult{}, errNotQuick
-	}
-	in := bufio.NewReader(conn)
-	if line, err := in.ReadString('\n'); err != nil || !strings.HasPrefix(line, "OK ") {
-		return quickResult{}, errNotQuick
-	}
-	replies := replyReader{in: in, got: map[uint32]*dbus.Message{}}
-	var res quickResult
-	if err := replies.store(hello, &res.name); err != nil {
-		return quickResult{}, err
 	}
 	var ignored dbus.Variant
 	var session dbus.ObjectPath

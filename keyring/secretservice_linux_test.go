@@ -98,6 +98,9 @@ func mustSessionBus(t *testing.T) *dbus.Conn {
 	return conn
 }
 
+// firstCall is the method of the first call secretServiceCalls saw.
+var firstCall string
+
 // asNewProcess makes the next read behave as a new process's first: no session, no known
 // item paths, and the quick read not tried yet.
 func asNewProcess(t *testing.T) {
@@ -105,7 +108,7 @@ func asNewProcess(t *testing.T) {
 	ssReader.forget(mustSessionBus(t))
 	ssReader.mu.Lock()
 	defer ssReader.mu.Unlock()
-	ssReader.quickTried, ssReader.pending, ssReader.quickName = false, nil, ""
+	ssReader.quickTried, ssReader.pending, ssReader.quickName, ssReader.introduced = false, nil, "", nil
 }
 
 // secretServiceCalls counts the Secret Service method calls this process makes while fn runs,
@@ -113,6 +116,7 @@ func asNewProcess(t *testing.T) {
 // into a bus monitor.
 func secretServiceCalls(t *testing.T, fn func()) int {
 	t.Helper()
+	firstCall = ""
 	shared := mustSessionBus(t).Names()[0]
 	mon, err := dbus.SessionBusPrivate()
 	if err != nil {
@@ -165,6 +169,9 @@ func secretServiceCalls(t *testing.T, fn func()) int {
 				continue // another connection's
 			}
 			members[member]++
+			if n == 0 {
+				firstCall = member
+			}
 			n++
 		case <-time.After(5 * time.Second):
 			t.Fatalf("the monitor saw no end marker after %d calls", n)
@@ -172,12 +179,14 @@ func secretServiceCalls(t *testing.T, fn func()) int {
 	}
 }
 
-// TestSecretServiceCallCount holds the hot reads to their minimum: three calls for the cached
-// access token of a fresh process (on the quick read's own connection), two for a later read
-// of the same item (a session on godbus's connection; the quick read found the item's path),
-// five for everything a refresh reads, and for a save of three items in a process that has
-// read them: a session, three creates, one read-back of all three, and one delete per item
-// of the previous generation.
+// TestSecretServiceCallCount holds the hot reads to their minimum. Every new connection's
+// first call is Properties.Get of Collections (see introduce). The cached access token of a
+// fresh process: four calls on the quick read's own connection. A later read of the same
+// item: three on godbus's connection (the Get, a session, GetSecrets; the quick read found
+// the item's path). Everything a refresh reads: the Get, a session, three searches and one
+// GetSecrets. A save of three items in a process that has read them: the Get and a session
+// (the read was a quick one), three creates, one read-back of all three, and one delete per
+// item of the previous generation.
 func TestSecretServiceCallCount(t *testing.T) {
 	s := realStore(t)
 	ctx := context.Background()
@@ -201,11 +210,11 @@ func TestSecretServiceCallCount(t *testing.T) {
 		read  func() error
 		max   int
 	}{
-		{"access token, new session", true, func() error { _, err := newStore().AccessToken(ctx, "calls"); return err }, 3},
-		{"access token, open session", false, func() error { _, err := newStore().AccessToken(ctx, "calls"); return err }, 2},
-		{"all secrets, new session", true, func() error { _, err := saver.Secrets(opCtx, "calls"); return err }, 5},
+		{"access token, new session", true, func() error { _, err := newStore().AccessToken(ctx, "calls"); return err }, 4},
+		{"access token, open session", false, func() error { _, err := newStore().AccessToken(ctx, "calls"); return err }, 3},
+		{"all secrets, new session", true, func() error { _, err := saver.Secrets(opCtx, "calls"); return err }, 6},
 		{"all secrets again, same operation", false, func() error { _, err := saver.Secrets(opCtx, "calls"); return err }, 0},
-		{"save of three items, same operation", false, func() error { return saver.Save(opCtx, sampleProfile("calls"), sampleSecrets("d")) }, 8},
+		{"save of three items, same operation", false, func() error { return saver.Save(opCtx, sampleProfile("calls"), sampleSecrets("d")) }, 9},
 	} {
 		if tc.fresh {
 			asNewProcess(t)
@@ -217,6 +226,9 @@ func TestSecretServiceCallCount(t *testing.T) {
 		}
 		if n > tc.max {
 			t.Errorf("%s: %d Secret Service calls, want at most %d", tc.name, n, tc.max)
+		}
+		if tc.fresh && firstCall != "Get" {
+			t.Errorf("%s: the first call was %s, not the Get of Collections", tc.name, firstCall)
 		}
 		t.Logf("%s: %d calls", tc.name, n)
 	}
@@ -260,9 +272,9 @@ func refreshCalls(t *testing.T, s *Store, name string) int {
 }
 
 // TestRefreshCallCount bounds the Secret Service calls of a refreshing `token`. An app-only
-// profile (client secret and cached token): 3 to read the cache (the quick read), then on
-// godbus's connection a session, 2 for the client secret, 2 creates and 1 read-back, 2
-// deletes. A delegated profile has a refresh token as well: one search, one create and one
+// profile (client secret and cached token): 4 to read the cache (the quick read), then on
+// godbus's connection the first Get and a session, 2 for the client secret, 2 creates and 1
+// read-back, 2 deletes. A delegated profile has a refresh token as well: one search, one create and one
 // delete more. The refresh must leave a working profile with
 // nothing of the old generation behind.
 func TestRefreshCallCount(t *testing.T) {
@@ -284,8 +296,8 @@ func TestRefreshCallCount(t *testing.T) {
 		sec Secrets
 		max int
 	}{
-		{app, appSecrets, 11},
-		{delegated, sampleSecrets("user"), 14},
+		{app, appSecrets, 13},
+		{delegated, sampleSecrets("user"), 16},
 	} {
 		if err := s.Save(ctx, tc.p, tc.sec); err != nil {
 			t.Fatal(err)
