@@ -20,6 +20,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/m365creds/m365creds/creds"
 	"github.com/m365creds/m365creds/keyring"
@@ -75,11 +76,11 @@ type Result struct {
 // Run runs the wizard full-screen on in/out until it finishes or the user quits. ctrl+c
 // returns tea.ErrInterrupted, and nothing is saved.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Result, error) {
-	m := New(opts)
-	// The renderer writes only on its ticks, the first one a full period after start: at the
-	// highest rate bubbletea allows, the first frame shows about 8 ms sooner.
-	final, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(120)).Run()
-	if fm, ok := final.(Model); ok {
+	final, err := tea.NewProgram(&starting{opts: opts}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(frameRate)).Run()
+	if st, ok := final.(*starting); ok {
+		final = st.m // the program ended before its first message
+	}
+	if fm, ok := final.(Model); ok && fm.s != nil {
 		fm.stopAll()
 		if err == nil {
 			return fm.s.result, nil
@@ -89,4 +90,39 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Result
 		return Result{}, ctx.Err()
 	}
 	return Result{}, err
+}
+
+// frameRate is the renderer's: it writes only on its ticks, the first one a full period after
+// it starts, so the highest rate bubbletea allows shows the first frame soonest.
+const frameRate = 120
+
+// starting builds the wizard in Init, which the program calls once its renderer runs: the
+// first frame is written a full tick after that, and building the screens then fills part
+// of that wait instead of adding to it. The first Update hands the program the wizard
+// itself.
+type starting struct {
+	opts Options
+	m    Model
+}
+
+func (s *starting) Init() tea.Cmd {
+	s.m = New(s.opts)
+	return tea.Batch(s.m.Init(), warmRenderer(s.m.View().Content))
+}
+
+func (s *starting) Update(msg tea.Msg) (tea.Model, tea.Cmd) { return s.m.Update(msg) }
+
+func (s *starting) View() tea.View { return s.m.View() }
+
+// warmRenderer draws a view into an off-screen cell buffer, as the renderer does with each
+// frame, while the program waits for its first tick: the first such draw of a process costs
+// about a millisecond more than later ones (code and tables touched for the first time), and
+// the first frame then leaves on the tick without that.
+func warmRenderer(content string) tea.Cmd {
+	return func() tea.Msg {
+		ss := uv.NewStyledString(content)
+		buf := uv.NewScreenBuffer(ss.Bounds().Dx(), ss.Height())
+		ss.Draw(buf, buf.Bounds())
+		return nil
+	}
 }
