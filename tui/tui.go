@@ -98,8 +98,10 @@ const frameRate = 120
 
 // starting builds the wizard in Init, which the program calls once its renderer runs: the
 // first frame is written a full tick after that, and building the screens then fills part
-// of that wait instead of adding to it. The first Update hands the program the wizard
-// itself.
+// of that wait instead of adding to it. It shows nothing until the wizard knows the
+// terminal's size, then hands the program the wizard itself: on a busy machine the first
+// tick can come first, and a frame drawn for the default size would be cleared and drawn
+// again a tick later.
 type starting struct {
 	opts Options
 	m    Model
@@ -112,9 +114,20 @@ func (s *starting) Init() tea.Cmd {
 	return tea.Batch(s.m.Init(), warmRenderer(s.m.View().Content))
 }
 
-func (s *starting) Update(msg tea.Msg) (tea.Model, tea.Cmd) { return s.m.Update(msg) }
+func (s *starting) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := s.m.Update(msg)
+	m, ok := next.(Model)
+	if !ok {
+		return next, cmd
+	}
+	s.m = m
+	if _, sized := msg.(tea.WindowSizeMsg); sized {
+		return m, cmd
+	}
+	return s, cmd
+}
 
-func (s *starting) View() tea.View { return s.m.View() }
+func (s *starting) View() tea.View { return tea.View{} }
 
 // warmRenderer draws a view into an off-screen cell buffer, as the renderer does with each
 // frame, while the program waits for its first tick: the first such draw of a process costs
