@@ -202,15 +202,17 @@ func (m Model) stopAll() {
 	m.s.settleDraft()
 }
 
-// Init asks for the terminal's background colour and size and enters the first screen.
+// Init asks for the terminal's background colour and enters the first screen. The program
+// sends the terminal's size by itself; asking again would only resize to the same size,
+// which makes the renderer clear and redraw the whole screen if its first frame has gone out.
 func (m Model) Init() tea.Cmd {
 	if m.s.onHome && m.s.resume == nil {
-		return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize, m.s.home.enter(&m.s.c))
+		return tea.Batch(tea.RequestBackgroundColor, m.s.home.enter(&m.s.c))
 	}
 	if m.s.resume != nil {
-		return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize)
+		return tea.RequestBackgroundColor
 	}
-	return tea.Batch(tea.RequestBackgroundColor, tea.RequestWindowSize, m.current().enter(&m.s.c))
+	return tea.Batch(tea.RequestBackgroundColor, m.current().enter(&m.s.c))
 }
 
 // current is the active screen. After the last step the summary of the save stays up until

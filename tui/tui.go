@@ -19,6 +19,7 @@ import (
 	"io"
 
 	tea "charm.land/bubbletea/v2"
+	uv "github.com/charmbracelet/ultraviolet"
 
 	"github.com/m365creds/m365creds/tui/launch"
 )
@@ -34,11 +35,11 @@ type (
 // Run runs the wizard full-screen on in/out until it finishes or the user quits. ctrl+c
 // returns launch.ErrInterrupted, and nothing is saved.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Result, error) {
-	m := New(opts)
-	// The renderer writes only on its ticks, the first one a full period after start: at the
-	// highest rate bubbletea allows, the first frame shows about 8 ms sooner.
-	final, err := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(120)).Run()
-	if fm, ok := final.(Model); ok {
+	final, err := tea.NewProgram(&starting{opts: opts}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(frameRate)).Run()
+	if st, ok := final.(*starting); ok {
+		final = st.m // the program ended before its first message
+	}
+	if fm, ok := final.(Model); ok && fm.s != nil {
 		fm.stopAll()
 		if err == nil {
 			return fm.s.result, nil
@@ -51,4 +52,54 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) (Result
 		return Result{}, launch.ErrInterrupted
 	}
 	return Result{}, err
+}
+
+// frameRate is the renderer's: it writes only on its ticks, the first one a full period after
+// it starts, so the highest rate bubbletea allows shows the first frame soonest.
+const frameRate = 120
+
+// starting builds the wizard in Init, which the program calls once its renderer runs: the
+// first frame is written a full tick after that, and building the screens then fills part
+// of that wait instead of adding to it. It shows nothing until the wizard knows the
+// terminal's size, then hands the program the wizard itself: on a busy machine the first
+// tick can come first, and a frame drawn for the default size would be cleared and drawn
+// again a tick later.
+type starting struct {
+	opts Options
+	m    Model
+}
+
+func (s *starting) Init() tea.Cmd {
+	// The program starts its renderer's ticker just before it calls Init.
+	nudgeTick(frameRate)
+	s.m = New(s.opts)
+	return tea.Batch(s.m.Init(), warmRenderer(s.m.View().Content))
+}
+
+func (s *starting) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := s.m.Update(msg)
+	m, ok := next.(Model)
+	if !ok {
+		return next, cmd
+	}
+	s.m = m
+	if _, sized := msg.(tea.WindowSizeMsg); sized {
+		return m, cmd
+	}
+	return s, cmd
+}
+
+func (s *starting) View() tea.View { return tea.View{} }
+
+// warmRenderer draws a view into an off-screen cell buffer, as the renderer does with each
+// frame, while the program waits for its first tick: the first such draw of a process costs
+// about a millisecond more than later ones (code and tables touched for the first time), and
+// the first frame then leaves on the tick without that.
+func warmRenderer(content string) tea.Cmd {
+	return func() tea.Msg {
+		ss := uv.NewStyledString(content)
+		buf := uv.NewScreenBuffer(ss.Bounds().Dx(), ss.Height())
+		ss.Draw(buf, buf.Bounds())
+		return nil
+	}
 }
