@@ -70,8 +70,6 @@ type starting struct {
 }
 
 func (s *starting) Init() tea.Cmd {
-	// The program starts its renderer's ticker just before it calls Init.
-	nudgeTick(frameRate)
 	s.m = New(s.opts)
 	return tea.Batch(s.m.Init(), warmRenderer(s.m.View().Content))
 }
