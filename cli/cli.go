@@ -48,6 +48,11 @@ type Env struct {
 	Environ func() []string
 	// PollUnit shortens the device-code polling interval in tests; zero means real time.
 	PollUnit time.Duration
+	// WatchInterrupts, when set, is called at most once, when a token call of TokenMain goes
+	// past the cache, with the cancel function of that call: m365creds-token watches for
+	// SIGINT and SIGTERM only from there on, since setting up signal handling costs more
+	// than a cached call's own work. Main's callers cancel its context on signals themselves.
+	WatchInterrupts func(cancel context.CancelFunc)
 	// Wizard is the full-screen front end; main passes it in. A program built without it
 	// (m365creds-token) then links neither Bubble Tea nor the simulator.
 	Wizard Wizard
@@ -78,6 +83,8 @@ type app struct {
 	// endpoints replace Microsoft's hosts (M365CREDS_LOGIN_URL, M365CREDS_GRAPH_URL, or the
 	// demo's simulator).
 	endpoints oauth.Endpoints
+	// beforeRefresh runs when a token call goes past the cache (TokenMain's interrupt watch).
+	beforeRefresh func()
 }
 
 // Main runs m365creds with args (without the program name) and returns the exit status.

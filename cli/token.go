@@ -146,7 +146,7 @@ func (a *app) tokenFor(cmd, name string, o tokenCallOptions, check func(keyring.
 			return p, creds.TokenResult{}, err
 		}
 	}
-	res, err := a.engine(store).Token(a.ctx, p, creds.TokenRequest{Scopes: scopes, MinValidity: o.minValid})
+	res, err := a.engine(store).Token(a.ctx, p, creds.TokenRequest{Scopes: scopes, MinValidity: o.minValid, BeforeRefresh: a.beforeRefresh})
 	if err != nil {
 		return p, res, err
 	}

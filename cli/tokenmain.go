@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/spf13/cobra"
 )
@@ -18,7 +19,13 @@ func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	if env.WatchInterrupts != nil {
+		var once sync.Once
+		a.beforeRefresh = func() { once.Do(func() { env.WatchInterrupts(cancel) }) }
+	}
 	var err error
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v" || args[0] == "-version") {
 		_, err = fmt.Fprintf(stdout, "m365creds-token %s\n", Version())

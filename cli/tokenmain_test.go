@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m365creds/m365creds/keyring"
 )
@@ -44,4 +48,37 @@ func TestTokenProgramMatchesToken(t *testing.T) {
 			t.Errorf("--version printed %q", r.stdout)
 		}
 	})
+}
+
+// TestTokenProgramWatchesInterruptsOnlyToRefresh: a cached token is served without setting up
+// the interrupt watch; a refresh sets it up once, and an interrupt arriving after Microsoft
+// answered still leaves the rotated refresh token saved, and the call ends with exit 130.
+func TestTokenProgramWatchesInterruptsOnlyToRefresh(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, keyring.BackendFile)
+	h.setupWeb("work")
+	var watches int
+	var interrupt context.CancelFunc
+	h.env.WatchInterrupts = func(cancel context.CancelFunc) { watches++; interrupt = cancel }
+	if r := h.runTokenProgram("work"); r.code != 0 || watches != 0 {
+		t.Fatalf("cached token: exit %d, %d interrupt watches, want 0: %s", r.code, watches, r.stderr)
+	}
+	h.expireCache("work", time.Now().Add(-time.Hour))
+	before := h.secrets("work").RefreshToken
+	h.env.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if strings.Contains(string(body), "grant_type=refresh_token") && interrupt != nil {
+			interrupt() // SIGINT arrives now
+		}
+		return resp, err
+	})}
+	r := h.runTokenProgram("work")
+	if watches != 1 || r.code != ExitInterrupted {
+		t.Fatalf("interrupted refresh: exit %d, %d interrupt watches; want %d and 1: %s", r.code, watches, ExitInterrupted, r.stderr)
+	}
+	if after := h.secrets("work").RefreshToken; after == before {
+		t.Fatal("the rotated refresh token was not saved after the interruption")
+	}
 }

@@ -18,6 +18,10 @@ type TokenRequest struct {
 	Force bool
 	// MinValidity is how long the token must still be valid; zero means the service's.
 	MinValidity time.Duration
+	// BeforeRefresh, when set, is called once the cached token does not serve, before the
+	// profile lock is taken: from there on the call changes the keychain, and the command
+	// line starts watching for interrupts then, so a call the cache answers never pays for it.
+	BeforeRefresh func()
 }
 
 // TokenResult is an access token ready to hand out.
@@ -54,6 +58,9 @@ func (s *Service) Token(ctx context.Context, p keyring.Profile, req TokenRequest
 		if res, ok, err := s.cached(ctx, p, scopes, minValid); err != nil || ok {
 			return res, err
 		}
+	}
+	if req.BeforeRefresh != nil {
+		req.BeforeRefresh()
 	}
 	unlock, err := s.Store.Lock(ctx, p.Name)
 	if err != nil {

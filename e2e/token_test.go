@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"bytes"
 	"debug/buildinfo"
+	"errors"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/m365creds/m365creds/internal/testkeychain"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -50,5 +55,56 @@ func TestTokenProgram(t *testing.T) {
 	}
 	if out, _, _ := runProgram(t, tokenBinary(t), env, "", "robot"); !strings.HasPrefix(out, "sim-at.") {
 		t.Errorf("m365creds-token printed %q, not an access token", out)
+	}
+}
+
+// TestTokenProgramInterruptedInARefresh: ctrl+c while m365creds-token waits for Microsoft
+// ends it at once with exit 130, not killed by the signal: the interrupt watch the program
+// sets up for a refresh is in place.
+func TestTokenProgramInterruptedInARefresh(t *testing.T) {
+	testkeychain.Require(t)
+	t.Parallel()
+	sim := simulator.New([]simulator.App{simulator.DemoApp()}, simulator.DemoUsers())
+	sim.SetAccessTokenLifetime(time.Minute) // too short to serve from the cache: every call refreshes
+	base, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	home := t.TempDir()
+	env := []string{
+		"M365CREDS_LOGIN_URL=" + base, "M365CREDS_GRAPH_URL=" + base,
+		"M365CREDS_CONFIG_DIR=" + filepath.Join(home, "config"), "HOME=" + home,
+	}
+	if _, stderr, code := run(t, env, simulator.DemoSecretValue+"\n", "setup", "--no-input", "--profile", "robot", "--flow", "app",
+		"--tenant", simulator.DemoTenantID, "--client-id", simulator.DemoClientID, "--secret-expires", "12m", "--client-secret-stdin"); code != 0 {
+		t.Fatalf("setup: exit %d\n%s", code, stderr)
+	}
+	sim.AddFault(simulator.Fault{Endpoint: "token", Delay: 20 * time.Second, Times: 1})
+	asked := sim.Count("token", "client_credentials")
+	cmd := exec.Command(tokenBinary(t), "robot")
+	cmd.Env = append(os.Environ(), env...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); sim.Count("token", "client_credentials") == asked; {
+		if time.Now().After(deadline) {
+			t.Fatal("m365creds-token never asked for a token")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("after ctrl+c: %v (want exit 130)\n%s", err, errb.String())
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("m365creds-token took %v to stop after ctrl+c", took)
 	}
 }
