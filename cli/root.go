@@ -39,8 +39,7 @@ func newCommandTree(a *app) *commandTree {
 	return t
 }
 
-// newRoot builds the top-level command alone; add gives it its subcommands. A tree with only
-// some of them links only their code.
+// newRoot builds the top-level command alone; add gives it its subcommands.
 func newRoot(a *app) *commandTree {
 	t := &commandTree{}
 	var showVersion bool
