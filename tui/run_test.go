@@ -39,3 +39,20 @@ func TestStartingWaitsForSize(t *testing.T) {
 		t.Fatalf("the wizard handed over is not drawn at the terminal's size:\n%s", got.View().Content)
 	}
 }
+
+// TestStartingHandsOverOnAKey: a terminal whose size never comes shows the wizard once a key
+// is pressed, and that key does nothing in a wizard nobody has seen yet.
+func TestStartingHandsOverOnAKey(t *testing.T) {
+	t.Parallel()
+	s := &starting{opts: Options{Mode: steps.ModeNew, Draft: steps.NewDraft()}}
+	_ = s.Init()
+	before := s.m.View().Content
+	next, _ := s.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	m, ok := next.(Model)
+	if !ok {
+		t.Fatalf("after a key the program runs %T, want the wizard", next)
+	}
+	if m.View().Content != before {
+		t.Fatal("the key that showed the wizard also acted on it")
+	}
+}

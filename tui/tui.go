@@ -75,6 +75,12 @@ func (s *starting) Init() tea.Cmd {
 }
 
 func (s *starting) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if key, ok := msg.(tea.KeyPressMsg); ok && key.String() != "ctrl+c" {
+		// Bubble Tea reports a size at start unless the terminal's is implausible; then a key
+		// on the empty screen shows the wizard at the default size. The key itself is not
+		// the wizard's: nobody has seen what it would act on.
+		return s.m, nil
+	}
 	next, cmd := s.m.Update(msg)
 	m, ok := next.(Model)
 	if !ok {
