@@ -49,9 +49,11 @@ type Env struct {
 	// PollUnit shortens the device-code polling interval in tests; zero means real time.
 	PollUnit time.Duration
 	// WatchInterrupts, when set, is called at most once, when a token call of TokenMain goes
-	// past the cache, with the cancel function of that call: m365creds-token watches for
-	// SIGINT and SIGTERM only from there on, since setting up signal handling costs more
-	// than a cached call's own work. Main's callers cancel its context on signals themselves.
+	// past the cache or has run for 50 ms, with the cancel function of that call:
+	// m365creds-token watches for SIGINT and SIGTERM only from there on, since setting up
+	// signal handling costs more than a cached call's own work. An interrupt before that
+	// ends the program by the signal, with nothing changed. Main's callers cancel its
+	// context on signals themselves.
 	WatchInterrupts func(cancel context.CancelFunc)
 	// Wizard is the full-screen front end; main passes it in. A program built without it
 	// (m365creds-token) then links neither Bubble Tea nor the simulator.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -25,6 +26,11 @@ func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if env.WatchInterrupts != nil {
 		var once sync.Once
 		a.beforeRefresh = func() { once.Do(func() { env.WatchInterrupts(cancel) }) }
+		// A cached call ends in a few milliseconds. One that takes longer (a keychain waiting
+		// for an unlock, a daemon not answering) watches from here on too, so an interrupt
+		// ends it as m365creds token's would.
+		watchLate := time.AfterFunc(interruptGrace, a.beforeRefresh)
+		defer watchLate.Stop()
 	}
 	var err error
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v" || args[0] == "-version") {
@@ -38,6 +44,10 @@ func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	report(stderr, err)
 	return exitCode(err)
 }
+
+// interruptGrace is how long a token call of m365creds-token runs before it watches for
+// interrupts even without a refresh.
+const interruptGrace = 50 * time.Millisecond
 
 // runTokenAlone parses token's flags and runs it without cobra's Execute, whose command
 // search, completion and usage templates would add 200 KB of code to map on every start.

@@ -33,7 +33,8 @@ type ssSecret struct {
 	ContentType string
 }
 
-// directReader reads items with the fewest Secret Service calls: OpenSession (once per
+// directReader reads items with the fewest Secret Service calls: after the Get of
+// Collections every new connection starts with (introduce), OpenSession (once per
 // connection) and one SearchItems per account, sent together, then a single GetSecrets for
 // all of them. go-keyring's Get makes seven calls per item (collection list, unlock of the
 // collection, search, open session, unlock of the item, get, close).
@@ -107,8 +108,8 @@ func (r *directReader) connect() (*dbus.Conn, error) {
 // reported against later ones). With OpenSession as a fresh connection's first call, that
 // happened about once in 250 to 750 token calls in a row; with a first call that needs no
 // caller, answered before OpenSession goes out, not once in 9,000 (and 6,000 in-process
-// reads, TestQuickReadsKeepTheDaemonAlive).
-// go-keyring's own first call is this one too. Its errors leave the work to go-keyring.
+// reads, TestQuickReadsKeepTheDaemonAlive). go-keyring's Get starts the same way. An error
+// leaves the work to go-keyring; its first message, whatever it was, has been seen by then.
 func (r *directReader) introduce(conn *dbus.Conn) error {
 	r.mu.Lock()
 	done := r.introduced == conn

@@ -27,8 +27,9 @@ func main() {
 
 // watchInterrupts cancels a token call on SIGINT or SIGTERM, so that a refresh Microsoft has
 // answered is still saved before the program ends; a second signal ends it at once. It is
-// set up only when a call goes past the cache: signal handling starts a thread of its own,
-// 0.4 ms, which a call served from the cache does not need (an interrupt then loses nothing).
+// set up only when a call goes past the cache or runs for 50 ms: signal handling starts a
+// thread of its own, 0.4 ms, which a call served from the cache does not need (an interrupt
+// during one loses nothing).
 func watchInterrupts(cancel context.CancelFunc) {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
