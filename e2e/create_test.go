@@ -163,17 +163,7 @@ func TestAutomaticPathRefusedLandsInThePortalWalk(t *testing.T) {
 	// "Users can register applications".
 	sim.GrantAdminConsentIn(simulator.DemoTenantID, "14d82eec-204b-4c2f-b7e8-296a70dab67e")
 	sim.SetUsersCanRegisterApps(simulator.DemoTenantID, false)
-	base, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	home := t.TempDir()
-	env := []string{
-		"M365CREDS_LOGIN_URL=" + base, "M365CREDS_GRAPH_URL=" + base,
-		"M365CREDS_CONFIG_DIR=" + filepath.Join(home, "config"), "HOME=" + home,
-		"BROWSER=" + browserScript(t), "TERM=xterm-256color", "SSH_CONNECTION=",
-	}
+	env := append(simEnv(t, sim), "BROWSER="+browserScript(t), "TERM=xterm-256color", "SSH_CONNECTION=")
 	tm := startTerm(t, env, binary(t), "setup", "--port", strconv.Itoa(freePort(t)))
 	tm.waitFor(`Who will sign in`, 10*time.Second)
 	tm.keys("Right", "Down", "C-u")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/internal/testkeychain"
+	"github.com/m365creds/m365creds/oauth/simulator"
 )
 
 // The end-to-end tests drive the real binary in a real terminal (tmux), against the simulator
@@ -210,6 +211,22 @@ func runProgram(t *testing.T, program string, env []string, stdin string, args .
 		t.Fatalf("%v: %v", args, err)
 	}
 	return out.String(), errb.String(), code
+}
+
+// simEnv starts sim for the test and returns the environment that points a program at it,
+// with a home and config directory of the test's own.
+func simEnv(t *testing.T, sim *simulator.Sim) []string {
+	t.Helper()
+	base, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	home := t.TempDir()
+	return []string{
+		"M365CREDS_LOGIN_URL=" + base, "M365CREDS_GRAPH_URL=" + base,
+		"M365CREDS_CONFIG_DIR=" + filepath.Join(home, "config"), "HOME=" + home,
+	}
 }
 
 // runTool runs another program, such as secret-tool.

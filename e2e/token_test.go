@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,22 +28,7 @@ func TestTokenProgram(t *testing.T) {
 			t.Errorf("m365creds-token is built with %s", dep.Path)
 		}
 	}
-	sim := simulator.New([]simulator.App{simulator.DemoApp()}, simulator.DemoUsers())
-	base, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	home := t.TempDir()
-	env := []string{
-		"M365CREDS_LOGIN_URL=" + base, "M365CREDS_GRAPH_URL=" + base,
-		"M365CREDS_CONFIG_DIR=" + filepath.Join(home, "config"), "HOME=" + home,
-	}
-	_, stderr, code := run(t, env, simulator.DemoSecretValue+"\n", "setup", "--no-input", "--profile", "robot", "--flow", "app",
-		"--tenant", simulator.DemoTenantID, "--client-id", simulator.DemoClientID, "--secret-expires", "12m", "--client-secret-stdin")
-	if code != 0 {
-		t.Fatalf("setup: exit %d\n%s", code, stderr)
-	}
+	env := robotProfile(t, simulator.New([]simulator.App{simulator.DemoApp()}, simulator.DemoUsers()))
 	for _, args := range [][]string{{"robot"}, {"robot", "--format", "header"}, {"nobody"}, {"robot", "--format", "xml"}} {
 		wantOut, wantErr, wantCode := run(t, env, "", append([]string{"token"}, args...)...)
 		out, errOut, code := runProgram(t, tokenBinary(t), env, "", args...)
@@ -66,20 +50,7 @@ func TestTokenProgramInterruptedInARefresh(t *testing.T) {
 	t.Parallel()
 	sim := simulator.New([]simulator.App{simulator.DemoApp()}, simulator.DemoUsers())
 	sim.SetAccessTokenLifetime(time.Minute) // too short to serve from the cache: every call refreshes
-	base, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
-	home := t.TempDir()
-	env := []string{
-		"M365CREDS_LOGIN_URL=" + base, "M365CREDS_GRAPH_URL=" + base,
-		"M365CREDS_CONFIG_DIR=" + filepath.Join(home, "config"), "HOME=" + home,
-	}
-	if _, stderr, code := run(t, env, simulator.DemoSecretValue+"\n", "setup", "--no-input", "--profile", "robot", "--flow", "app",
-		"--tenant", simulator.DemoTenantID, "--client-id", simulator.DemoClientID, "--secret-expires", "12m", "--client-secret-stdin"); code != 0 {
-		t.Fatalf("setup: exit %d\n%s", code, stderr)
-	}
+	env := robotProfile(t, sim)
 	sim.AddFault(simulator.Fault{Endpoint: "token", Delay: 20 * time.Second, Times: 1})
 	asked := sim.Count("token", "client_credentials")
 	cmd := exec.Command(tokenBinary(t), "robot")
@@ -99,7 +70,7 @@ func TestTokenProgramInterruptedInARefresh(t *testing.T) {
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
 		t.Fatalf("after ctrl+c: %v (want exit 130)\n%s", err, errb.String())
@@ -107,4 +78,17 @@ func TestTokenProgramInterruptedInARefresh(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("m365creds-token took %v to stop after ctrl+c", took)
 	}
+}
+
+// robotProfile starts sim and sets up the app-only profile "robot" against it with the
+// built m365creds, returning the environment both programs then run in.
+func robotProfile(t *testing.T, sim *simulator.Sim) []string {
+	t.Helper()
+	env := simEnv(t, sim)
+	_, stderr, code := run(t, env, simulator.DemoSecretValue+"\n", "setup", "--no-input", "--profile", "robot", "--flow", "app",
+		"--tenant", simulator.DemoTenantID, "--client-id", simulator.DemoClientID, "--secret-expires", "12m", "--client-secret-stdin")
+	if code != 0 {
+		t.Fatalf("setup: exit %d\n%s", code, stderr)
+	}
+	return env
 }
