@@ -91,15 +91,24 @@ type app struct {
 
 // Main runs m365creds with args (without the program name) and returns the exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
+	a := newApp(ctx, stdin, stdout, stderr, env)
+	return a.finish(a.dispatch(args))
+}
+
+func newApp(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, env Env) *app {
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
 	}
-	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
-	err := a.dispatch(args)
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
+	return &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+}
+
+// finish reports how the run ended and returns its exit status: an interrupted run that
+// otherwise succeeded still ends as interrupted.
+func (a *app) finish(err error) int {
+	if err == nil && a.ctx.Err() != nil {
+		err = a.ctx.Err()
 	}
-	report(stderr, err)
+	report(a.stderr, err)
 	return exitCode(err)
 }
 

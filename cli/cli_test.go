@@ -1088,15 +1088,7 @@ func TestTokenInterruptedAfterRefreshKeepsTheNewRefreshToken(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env := h.env
-	env.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		resp, err := http.DefaultTransport.RoundTrip(r)
-		if strings.Contains(string(body), "grant_type=refresh_token") {
-			cancel() // the signal arrives now
-		}
-		return resp, err
-	})}
+	env.HTTPClient = interruptOnRefresh(cancel)
 	var out, errb syncBuffer
 	Main(ctx, []string{"token", "work"}, strings.NewReader(""), &out, &errb, env)
 	if after := h.secrets("work").RefreshToken; after == before {
@@ -1105,6 +1097,20 @@ func TestTokenInterruptedAfterRefreshKeepsTheNewRefreshToken(t *testing.T) {
 	if r := h.run("", "token", "work"); r.code != 0 {
 		t.Fatalf("the next token call failed: exit %d\n%s", r.code, r.stderr)
 	}
+}
+
+// interruptOnRefresh is a client to Microsoft that calls interrupt once the refresh token
+// grant has been answered: the moment a signal would do the most harm.
+func interruptOnRefresh(interrupt func()) *http.Client {
+	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if strings.Contains(string(body), "grant_type=refresh_token") {
+			interrupt()
+		}
+		return resp, err
+	})}
 }
 
 // TestSecretOnTheCommandLineIsNotRepeated: a secret pasted as an argument by mistake is

@@ -174,20 +174,21 @@ func (h *harness) run(stdin string, args ...string) result {
 
 func (h *harness) runReader(stdin io.Reader, args ...string) result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var out, errb syncBuffer
-	code := Main(ctx, args, stdin, &out, &errb, h.env)
-	return result{out.String(), errb.String(), code}
+	return h.runEntry(Main, stdin, args)
 }
 
 // runTokenProgram runs m365creds-token in this process.
 func (h *harness) runTokenProgram(args ...string) result {
 	h.t.Helper()
+	return h.runEntry(TokenMain, strings.NewReader(""), args)
+}
+
+// runEntry runs one of the program entries (Main, TokenMain) with the harness's environment.
+func (h *harness) runEntry(entry func(context.Context, []string, io.Reader, io.Writer, io.Writer, Env) int, stdin io.Reader, args []string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var out, errb syncBuffer
-	code := TokenMain(ctx, args, strings.NewReader(""), &out, &errb, h.env)
+	code := entry(ctx, args, stdin, &out, &errb, h.env)
 	return result{out.String(), errb.String(), code}
 }
 

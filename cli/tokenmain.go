@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -17,12 +16,9 @@ import (
 // has no other command, so that program links neither the wizard nor the other commands,
 // and starts as fast as the keychain lets it.
 func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env Env) int {
-	if env.Getenv == nil {
-		env.Getenv = os.Getenv
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	a := &app{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	a := newApp(ctx, stdin, stdout, stderr, env)
 	if env.WatchInterrupts != nil {
 		var once sync.Once
 		a.beforeRefresh = func() { once.Do(func() { env.WatchInterrupts(cancel) }) }
@@ -38,11 +34,7 @@ func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	} else {
 		err = runTokenAlone(a, args)
 	}
-	if err == nil && ctx.Err() != nil {
-		err = ctx.Err()
-	}
-	report(stderr, err)
-	return exitCode(err)
+	return a.finish(err)
 }
 
 // interruptGrace is how long a token call of m365creds-token runs before it watches for

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -76,15 +74,11 @@ func TestTokenProgramWatchesInterruptsOnlyToRefresh(t *testing.T) {
 	watches = 0
 	h.expireCache("work", time.Now().Add(-time.Hour))
 	before := h.secrets("work").RefreshToken
-	h.env.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		resp, err := http.DefaultTransport.RoundTrip(r)
-		if strings.Contains(string(body), "grant_type=refresh_token") && interrupt != nil {
-			interrupt() // SIGINT arrives now
+	h.env.HTTPClient = interruptOnRefresh(func() {
+		if interrupt != nil { // set by the watch, if the refresh set one up
+			interrupt()
 		}
-		return resp, err
-	})}
+	})
 	r = h.runTokenProgram("work")
 	if watches != 1 || r.code != ExitInterrupted {
 		t.Fatalf("interrupted refresh: exit %d, %d interrupt watches; want %d and 1: %s", r.code, watches, ExitInterrupted, r.stderr)
