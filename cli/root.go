@@ -30,17 +30,6 @@ type commandTree struct {
 // newCommandTree builds the commands for one run of a. It is built afresh each time, so runs
 // in one process (the tests) share no flag state.
 func newCommandTree(a *app) *commandTree {
-	t := newRoot(a)
-	t.add(
-		a.setupCommand(), a.tokenCommand(), a.execCommand(), a.exportCommand(), a.snippetCommand(), a.statusCommand(), a.rotateCommand(),
-		a.verifyCommand(), a.deleteCommand(), a.onboardCommand(), a.sendCommand(), a.receiveCommand(), a.publishCommand(),
-		a.keepaliveCommand(), a.demoCommand(), a.completionCommand(t),
-	)
-	return t
-}
-
-// newRoot builds the top-level command alone; add gives it its subcommands.
-func newRoot(a *app) *commandTree {
 	t := &commandTree{}
 	var showVersion bool
 	var port int
@@ -73,6 +62,19 @@ func newRoot(a *app) *commandTree {
 	t.root.SetFlagErrorFunc(t.flagError)
 	t.root.SetHelpFunc(func(c *cobra.Command, _ []string) { t.printHelp(c) })
 
+	t.ordered = []*cobra.Command{
+		a.setupCommand(), a.tokenCommand(), a.execCommand(), a.exportCommand(), a.snippetCommand(), a.statusCommand(), a.rotateCommand(),
+		a.verifyCommand(), a.deleteCommand(), a.onboardCommand(), a.sendCommand(), a.receiveCommand(), a.publishCommand(),
+		a.keepaliveCommand(), a.demoCommand(), a.completionCommand(t),
+	}
+	for _, c := range t.ordered {
+		c.SetFlagErrorFunc(t.flagError)
+		t.root.AddCommand(c)
+		// cobra completes command names but not aliases: offer those as arguments of the root.
+		for _, alias := range c.Aliases {
+			t.root.ValidArgs = append(t.root.ValidArgs, cobra.CompletionWithDesc(alias, c.Short))
+		}
+	}
 	t.root.SetHelpCommand(&cobra.Command{
 		Use:   "help [COMMAND]",
 		Short: "show a command's help (same as m365creds COMMAND --help)",
@@ -93,19 +95,6 @@ func newRoot(a *app) *commandTree {
 		},
 	})
 	return t
-}
-
-// add gives the tree subcommands, in the order the help lists them.
-func (t *commandTree) add(commands ...*cobra.Command) {
-	for _, c := range commands {
-		t.ordered = append(t.ordered, c)
-		c.SetFlagErrorFunc(t.flagError)
-		t.root.AddCommand(c)
-		// cobra completes command names but not aliases: offer those as arguments of the root.
-		for _, alias := range c.Aliases {
-			t.root.ValidArgs = append(t.root.ValidArgs, cobra.CompletionWithDesc(alias, c.Short))
-		}
-	}
 }
 
 // execute runs the command line args. Flags come after the command: a flag first is a usage
