@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -57,9 +56,8 @@ type consentScreen struct {
 	pickList []oauth.Guidance
 	pick     int
 	pickText bool
-	spin     spinner.Model
-	pasteRow int  // body line of the paste field, recorded by view; -1 when not drawn
-	spinning bool // a spinner tick is on its way
+	spin     busySpinner
+	pasteRow int // body line of the paste field, recorded by view; -1 when not drawn
 }
 
 func newConsentScreen() *consentScreen {
@@ -69,7 +67,7 @@ func newConsentScreen() *consentScreen {
 	p.CharLimit = 8192
 	p.SetWidth(70)
 	p.SetVirtualCursor(false)
-	return &consentScreen{paste: p, pickList: oauth.KnownErrors(), spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+	return &consentScreen{paste: p, pickList: oauth.KnownErrors(), spin: newBusySpinner()}
 }
 
 // busy reports whether something runs in the background, which the spinner shows.
@@ -175,21 +173,7 @@ func guidanceFor(err error, app oauth.App) oauth.Guidance {
 }
 
 func (s *consentScreen) update(c *shared, msg tea.Msg) tea.Cmd {
-	if tick, ok := msg.(spinner.TickMsg); ok {
-		if !s.busy() {
-			s.spinning = false // the chain of ticks ends here; the next busy state starts one
-			return nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(tick)
-		return cmd
-	}
-	cmd := s.handle(c, msg)
-	if s.busy() && !s.spinning {
-		s.spinning = true
-		cmd = tea.Batch(cmd, s.spin.Tick)
-	}
-	return cmd
+	return s.spin.update(msg, s.busy, func() tea.Cmd { return s.handle(c, msg) })
 }
 
 // handle is update without the spinner bookkeeping.
@@ -442,10 +426,7 @@ func (s *consentScreen) view(c *shared) string {
 	var b strings.Builder
 	line := func(s string) { b.WriteString(s + "\n") }
 	s.pasteRow = -1
-	spin := ""
-	if s.busy() {
-		spin = s.spin.View() + " "
-	}
+	spin := s.spin.prefix(s.busy())
 	left := max(c.consentTimeout()-c.now().Sub(s.started), 0)
 	countdown := fmt.Sprintf("%d:%02d left", int(left.Minutes()), int(left.Seconds())%60)
 	switch s.state {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/m365creds/m365creds/creds"
@@ -51,8 +50,7 @@ type createScreen struct {
 	prop     *creds.Propagating
 	notes    []string
 	failErr  error
-	spin     spinner.Model
-	spinning bool
+	spin     busySpinner
 }
 
 // Messages of the Create step, tagged with the attempt they belong to.
@@ -73,7 +71,7 @@ type (
 )
 
 func newCreateScreen() *createScreen {
-	return &createScreen{lifetime: defaultLifetime, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot))}
+	return &createScreen{lifetime: defaultLifetime, spin: newBusySpinner()}
 }
 
 // bootstrapID is the public client the automatic path signs in to.
@@ -163,21 +161,7 @@ func createTick(attempt int) tea.Cmd {
 }
 
 func (s *createScreen) update(c *shared, msg tea.Msg) tea.Cmd {
-	if tick, ok := msg.(spinner.TickMsg); ok {
-		if !s.busy() {
-			s.spinning = false
-			return nil
-		}
-		var cmd tea.Cmd
-		s.spin, cmd = s.spin.Update(tick)
-		return cmd
-	}
-	cmd := s.handle(c, msg)
-	if s.busy() && !s.spinning {
-		s.spinning = true
-		cmd = tea.Batch(cmd, s.spin.Tick)
-	}
-	return cmd
+	return s.spin.update(msg, s.busy, func() tea.Cmd { return s.handle(c, msg) })
 }
 
 func (s *createScreen) handle(c *shared, msg tea.Msg) tea.Cmd {
@@ -419,10 +403,7 @@ func (s *createScreen) view(c *shared) string {
 	d := c.wiz.Draft
 	var b strings.Builder
 	line := func(s string) { b.WriteString(s + "\n") }
-	spin := ""
-	if s.busy() {
-		spin = s.spin.View() + " "
-	}
+	spin := s.spin.prefix(s.busy())
 	switch s.state {
 	case crIntro:
 		line(para(c, "To create the app, you sign in once to "+st.Value.Render(bootstrapName(c))+
