@@ -82,6 +82,17 @@ func simulateCmd(attempt int, simulate func(string) error, url string) tea.Cmd {
 	return func() tea.Msg { return simulatedMsg{attempt, simulate(url)} }
 }
 
+// browserNotOpened is what a screen says when the engine could not open a browser for a
+// sign-in, and, in the demo, the command that plays the browser's part instead.
+func browserNotOpened(c *shared, attempt int, openErr error, url string) ([]string, tea.Cmd) {
+	notes := []string{"Could not open a browser (" + openErr.Error() + "): open the address above yourself."}
+	if demo := c.opts.Demo; demo != nil && demo.SimulateBrowser != nil {
+		notes = append(notes, "Demo: no browser here, so the demo plays the browser's part.")
+		return notes, simulateCmd(attempt, demo.SimulateBrowser, url)
+	}
+	return notes, nil
+}
+
 func tickCmd(attempt int) tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg{attempt, t} })
 }

@@ -250,11 +250,9 @@ func (s *consentScreen) event(c *shared, ev creds.Event) tea.Cmd {
 			cmds = append(cmds, s.paste.Focus())
 		}
 		if ev.OpenErr != nil {
-			s.notes = append(s.notes, "Could not open a browser ("+ev.OpenErr.Error()+"): open the address above yourself.")
-			if demo := c.opts.Demo; demo != nil && demo.SimulateBrowser != nil {
-				s.notes = append(s.notes, "Demo: no browser here, so the demo plays the browser's part.")
-				cmds = append(cmds, simulateCmd(s.attempt, demo.SimulateBrowser, ev.URL))
-			}
+			notes, simulate := browserNotOpened(c, s.attempt, ev.OpenErr, ev.URL)
+			s.notes = append(s.notes, notes...)
+			cmds = append(cmds, simulate)
 		}
 		return tea.Batch(cmds...)
 	case creds.PasteRejected:
