@@ -442,8 +442,7 @@ func TestDeviceExpiryClock(t *testing.T) {
 	}
 }
 
-func TestDeviceCancelStopsPolling(t *testing.T) {
-	t.Parallel()
+func TestDeviceCancelStopsPolling(t *testing.T) { // not parallel: goroutineCheck counts the whole process
 	sim, base := testSim(t)
 	sim.SetDeviceInterval(1)
 	sim.SetDeviceApproval(1 << 20)

@@ -127,7 +127,9 @@ func get(t testing.TB, u string) (int, string) {
 }
 
 // goroutineCheck records the goroutine count and returns a function that fails the test if the
-// count does not come back down within two seconds.
+// count does not come back down within two seconds. It counts the whole process, so a test using
+// it must not call t.Parallel: Go runs a package's sequential tests before it releases any
+// parallel one, and only then is the count the test's own.
 func goroutineCheck(t *testing.T) func() {
 	t.Helper()
 	before := runtime.NumGoroutine()
