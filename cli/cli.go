@@ -55,6 +55,8 @@ type Env struct {
 	// ends the program by the signal, with nothing changed. Main's callers cancel its
 	// context on signals themselves.
 	WatchInterrupts func(cancel context.CancelFunc)
+	// interruptGrace replaces defaultInterruptGrace in tests when set.
+	interruptGrace time.Duration
 	// Wizard is the full-screen front end; main passes it in. A program built without it
 	// (m365creds-token) then links neither Bubble Tea nor the simulator.
 	Wizard Wizard

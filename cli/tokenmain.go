@@ -25,8 +25,18 @@ func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		// A cached call ends in a few milliseconds. One that takes longer (a keychain waiting
 		// for an unlock, a daemon not answering) watches from here on too, so an interrupt
 		// ends it as m365creds token's would.
-		watchLate := time.AfterFunc(interruptGrace, a.beforeRefresh)
-		defer watchLate.Stop()
+		grace := env.interruptGrace
+		if grace == 0 {
+			grace = defaultInterruptGrace
+		}
+		watchLate := time.AfterFunc(grace, a.beforeRefresh)
+		defer func() {
+			if !watchLate.Stop() {
+				// The late watch has started: wait for it, so that nothing is set up after
+				// the call has ended.
+				once.Do(func() {})
+			}
+		}()
 	}
 	var err error
 	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v" || args[0] == "-version") {
@@ -37,9 +47,9 @@ func TokenMain(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return a.finish(err)
 }
 
-// interruptGrace is how long a token call of m365creds-token runs before it watches for
+// defaultInterruptGrace is how long a token call of m365creds-token runs before it watches for
 // interrupts even without a refresh.
-const interruptGrace = 50 * time.Millisecond
+const defaultInterruptGrace = 50 * time.Millisecond
 
 // runTokenAlone parses token's flags and runs it without cobra's Execute, whose command
 // search, completion and usage templates would add 200 KB of code to map on every start.
