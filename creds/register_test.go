@@ -34,7 +34,7 @@ func newDraft(t *testing.T, scopes ...string) steps.Draft {
 func TestRegisterThenSignIn(t *testing.T) {
 	t.Parallel()
 	f := graphFixture(t, simulator.DemoUsers()...)
-	f.sim.SetPropagationDelay(1500 * time.Millisecond)
+	f.sim.SetPropagationDelay(time.Hour) // until the engine says it waits
 	var events []string
 	reg, err := f.engine.Register(t.Context(), RegisterRequest{
 		Draft: newDraft(t, "openid", "offline_access", "User.Read", "Mail.Read"), GrantAdminConsent: true,
@@ -47,6 +47,7 @@ func TestRegisterThenSignIn(t *testing.T) {
 				events = append(events, e.Step)
 			case Propagating:
 				events = append(events, "propagating")
+				f.sim.Propagate()
 			}
 		},
 	})

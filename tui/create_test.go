@@ -79,7 +79,7 @@ func toCreate(h *harness) {
 func TestCreateToSavedProfile(t *testing.T) {
 	t.Parallel()
 	s, ep := graphSim(t, simulator.DemoUsers()...)
-	s.SetPropagationDelay(1500 * time.Millisecond)
+	s.SetPropagationDelay(time.Hour) // until the wizard says it waits
 	opts := createOpts(t, ep)
 	h := start(t, opts)
 	toCreate(h)
@@ -98,6 +98,7 @@ func TestCreateToSavedProfile(t *testing.T) {
 	h.waitFor("Sign in to Microsoft Graph Command Line Tools in the browser")
 	h.send("s")
 	h.waitFor("Waiting for Microsoft to know the new app")
+	s.Propagate()
 	screen = h.waitFor("Sign in once to grant consent")
 	if !strings.Contains(screen, "Created the app registration") {
 		t.Fatalf("the Consent step does not say what was created:\n%s", screen)

@@ -136,6 +136,16 @@ func (s *Sim) SetPropagationDelay(d time.Duration) {
 	s.graph.propagation = d
 }
 
+// Propagate ends the propagation delay of every app and secret created so far: what the
+// service does once its delay is over, at a moment the caller picks. Tests use it to see
+// both sides of the delay without racing a clock.
+func (s *Sim) Propagate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.graph.appVisibleAt)
+	clear(s.graph.secretActiveAt)
+}
+
 // SetUserTenant makes a directory the user's home tenant, so that sign-ins through the shared
 // endpoints (organizations, common) land there, as a real account's do.
 func (s *Sim) SetUserTenant(upn, tenantID string) {

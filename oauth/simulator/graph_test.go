@@ -311,11 +311,14 @@ func mustJSON(v any) string {
 	return string(b)
 }
 
+// TestGraphPropagationDelay: a new app is unknown to sign-in until the delay has passed, and
+// a new secret on a known app is refused until it has propagated.
 func TestGraphPropagationDelay(t *testing.T) {
 	t.Parallel()
 	w := graphWorld(t)
 	ada := w.graphToken(t, DemoUPN, adminScopes)
-	const delay = 300 * time.Millisecond
+	// Long enough for the requests below to be made inside it on a slow machine.
+	const delay = 2 * time.Second
 	w.SetPropagationDelay(delay)
 	created := time.Now()
 	objectID, appID := w.newAppWithSP(t, ada)
@@ -329,29 +332,30 @@ func TestGraphPropagationDelay(t *testing.T) {
 	if q, page := w.signIn(t, DemoTenantID, appID, DemoRedirectURI, "openid User.Read", nil); q.Get("code") != "" || !strings.Contains(page, "AADSTS700016") {
 		t.Errorf("sign-in with an app not yet propagated: %v %s", q, page)
 	}
-	time.Sleep(time.Until(created.Add(delay + 50*time.Millisecond)))
-	// The app has propagated; the secret, added after it, may still be on its way.
-	for time.Now().Before(created.Add(3 * delay)) {
-		if st, _ = w.tokenReq(t, DemoTenantID, appOnlyForm(appID, secret)); st == 200 {
+	// The app propagates; the secret, added after it, may take a little longer.
+	for {
+		if st, _ = w.tokenReq(t, DemoTenantID, appOnlyForm(appID, secret)); st == 200 || time.Since(created) > 5*delay {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if st != 200 {
-		t.Fatalf("still refused after the delay: %d", st)
+		t.Fatalf("still refused %v after the app was created: %d", time.Since(created), st)
+	}
+	if took := time.Since(created); took < delay {
+		t.Errorf("the new app worked after %v, before the %v delay", took, delay)
 	}
 
 	// A second secret on a known app: 7000215 until it has propagated, then it works.
-	added := time.Now()
 	_, pw = w.gcall(t, "POST", "/applications/"+objectID+"/addPassword", ada, map[string]any{"passwordCredential": map[string]string{}})
 	st, m = w.tokenReq(t, DemoTenantID, appOnlyForm(appID, str(pw["secretText"])))
 	if st == 200 {
 		t.Fatal("a new secret worked before it propagated")
 	}
 	wantCode(t, "new secret", m, 7000215)
-	time.Sleep(time.Until(added.Add(delay + 50*time.Millisecond)))
+	w.Propagate()
 	st, m = w.tokenReq(t, DemoTenantID, appOnlyForm(appID, str(pw["secretText"])))
-	wantOK(t, "new secret after the delay", st, m)
+	wantOK(t, "new secret once propagated", st, m)
 }
 
 func TestGraphAdminConsent(t *testing.T) {
