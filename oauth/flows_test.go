@@ -458,7 +458,12 @@ func TestDeviceCancelStopsPolling(t *testing.T) { // not parallel: goroutineChec
 		_, err := c.PollDevice(ctx, dc)
 		done <- err
 	}()
-	time.Sleep(30 * time.Millisecond)
+	// Cancel once polling is under way.
+	for deadline := time.Now().Add(10 * time.Second); sim.Count("token", "device_code") == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never polled")
+		}
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -467,9 +472,6 @@ func TestDeviceCancelStopsPolling(t *testing.T) { // not parallel: goroutineChec
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("PollDevice did not stop on cancel")
-	}
-	if sim.Count("token", "device_code") == 0 {
-		t.Error("never polled")
 	}
 	check()
 }
