@@ -124,6 +124,9 @@ func newHarness(t testing.TB, backend keyring.Backend) *harness {
 		"M365CREDS_LOGIN_URL": base, "M365CREDS_GRAPH_URL": base, "M365CREDS_CONFIG_DIR": h.dir,
 		"BROWSER":        "false", // never a real browser, whatever a test forgets
 		"SSH_CONNECTION": "", "SSH_TTY": "", "SSH_CLIENT": "",
+		// One test keychain daemon serves every parallel test and child process: on a slow
+		// machine a queue there is no failure. Time-outs are tested where they are meant.
+		"M365CREDS_KEYRING_TIMEOUT": "60s",
 	}
 	h.env = Env{
 		Getenv: func(k string) string {

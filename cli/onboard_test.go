@@ -63,11 +63,10 @@ func (s *started) wait(t *testing.T) result {
 
 var linkRE = regexp.MustCompile(`(http://127\.0\.0\.1:\d+/[^\s]+/v2\.0/adminconsent\?[^\s]+)`)
 
-// acceptElsewhere is the customer's administrator on another machine: they open the link
-// some time later and accept; their browser's redirect goes to their own localhost.
+// acceptElsewhere is the customer's administrator on another machine: they open the link and
+// accept; their browser's redirect goes to their own localhost.
 func acceptElsewhere(t *testing.T, link string) {
 	t.Helper()
-	time.Sleep(100 * time.Millisecond)
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := hc.Get(link)
 	if err != nil {
@@ -93,6 +92,7 @@ func TestOnboardTwoCustomers(t *testing.T) {
 			}
 			run := h.start(args...)
 			link := waitFor(t, run.stdout, linkRE)
+			waitFor(t, run.stderr, regexp.MustCompile(`not yet`)) // the administrator accepts while onboard waits
 			acceptElsewhere(t, link)
 			r := run.wait(t)
 			expectCode(t, r, 0)

@@ -64,13 +64,12 @@ func vendorFixture(t *testing.T) (*fixture, keyring.Profile) {
 	return f, saved
 }
 
-// adminElsewhere is the customer's administrator on another machine: after a while they
-// open the link and accept. Their browser's redirect goes to their own localhost, which is
+// adminElsewhere is the customer's administrator on another machine: they open the link and
+// accept. Their browser's redirect goes to their own localhost, which is
 // not this process, so it is dropped.
-func adminElsewhere(t *testing.T, link string, after time.Duration) <-chan error {
+func adminElsewhere(t *testing.T, link string) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		time.Sleep(after)
 		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := hc.Get(link)
 		if err != nil {
@@ -88,17 +87,25 @@ func adminElsewhere(t *testing.T, link string, after time.Duration) <-chan error
 }
 
 type eventLog struct {
-	mu     sync.Mutex
-	events []OnboardEvent
-	links  chan ConsentLink
+	mu      sync.Mutex
+	events  []OnboardEvent
+	links   chan ConsentLink
+	waiting chan struct{} // closed when onboard first reports the consent still pending
 }
 
-func newEventLog() *eventLog { return &eventLog{links: make(chan ConsentLink, 1)} }
+func newEventLog() *eventLog {
+	return &eventLog{links: make(chan ConsentLink, 1), waiting: make(chan struct{})}
+}
 
 func (l *eventLog) add(e OnboardEvent) {
 	l.mu.Lock()
 	l.events = append(l.events, e)
+	_, pending := e.(ConsentPending)
+	firstPending := pending && l.pendingLocked() == 1
 	l.mu.Unlock()
+	if firstPending {
+		close(l.waiting)
+	}
 	if r, ok := e.(ConsentLinkReady); ok {
 		l.links <- r.Link
 	}
@@ -107,6 +114,10 @@ func (l *eventLog) add(e OnboardEvent) {
 func (l *eventLog) pending() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.pendingLocked()
+}
+
+func (l *eventLog) pendingLocked() int {
 	n := 0
 	for _, e := range l.events {
 		if _, ok := e.(ConsentPending); ok {
@@ -127,7 +138,8 @@ func TestOnboardTwoCustomersWithConsentElsewhere(t *testing.T) {
 		admin := make(chan (<-chan error), 1)
 		go func() {
 			link := <-log.links
-			admin <- adminElsewhere(t, link.URL, 150*time.Millisecond)
+			<-log.waiting // the administrator accepts while onboard waits
+			admin <- adminElsewhere(t, link.URL)
 		}()
 		res, err := f.engine.Onboard(t.Context(), OnboardRequest{Vendor: vendor, Tenant: tenant,
 			PollEvery: 20 * time.Millisecond, Wait: 20 * time.Second, Events: log.add})
@@ -239,11 +251,13 @@ func TestOnboardAnswersThatEndTheWait(t *testing.T) {
 	t.Parallel()
 	f, vendor := vendorFixture(t)
 	ctx := t.Context()
-	quick := func(p keyring.Profile, tenant string) error {
+	// A long wait: each answer below must end it at once, or the test fails on a time-out.
+	onboard := func(p keyring.Profile, tenant string, wait time.Duration) error {
 		_, err := f.engine.Onboard(ctx, OnboardRequest{Vendor: p, Tenant: tenant, PollEvery: 10 * time.Millisecond,
-			Wait: 300 * time.Millisecond, NoListener: true})
+			Wait: wait, NoListener: true})
 		return err
 	}
+	quick := func(p keyring.Profile, tenant string) error { return onboard(p, tenant, time.Minute) }
 	// A tenant that does not exist: the wrong tenant was given.
 	err := quick(vendor, "deadbeef-0000-4000-8000-000000000000")
 	if g := explainOf(err); g.Code != 90002 {
@@ -262,7 +276,7 @@ func TestOnboardAnswersThatEndTheWait(t *testing.T) {
 		t.Errorf("disabled service principal: %+v", g)
 	}
 	// Nobody consents: the wait ends with a timeout that says the link stays valid.
-	err = quick(vendor, customerA)
+	err = onboard(vendor, customerA, 2*time.Second)
 	if ProblemOf(err) != ProblemTimedOut || !strings.Contains(err.Error(), "link stays valid") || !strings.Contains(err.Error(), "App not yet set up in this tenant") {
 		t.Errorf("no consent: %v", err)
 	}
