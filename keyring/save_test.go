@@ -328,6 +328,7 @@ func TestTimeoutDuringSaveKeepsPreviousProfile(t *testing.T) {
 	mem.mu.Lock()
 	mem.block = block
 	mem.mu.Unlock()
+	settled := mem.settledCalls()
 	start := time.Now()
 	err := s.Save(ctx, sampleProfile("p"), sampleSecrets("new"))
 	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "M365CREDS_KEYRING_TIMEOUT") {
@@ -337,7 +338,12 @@ func TestTimeoutDuringSaveKeepsPreviousProfile(t *testing.T) {
 		t.Errorf("save took %v with a 100ms timeout", d)
 	}
 	close(block)
-	time.Sleep(50 * time.Millisecond) // let the abandoned calls finish
+	// The save gave up on one call, which ends once the keychain answers.
+	for deadline := time.Now().Add(10 * time.Second); mem.settledCalls() == settled; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the abandoned keychain call never returned")
+		}
+	}
 	s.opts.Timeout = 2 * time.Second
 	got, err := s.Secrets(ctx, "p")
 	if err != nil {

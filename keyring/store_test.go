@@ -32,11 +32,13 @@ type memBackend struct {
 	failSet func(n int, account string) error // called before each set, n counts from 1
 	block   chan struct{}
 	delay   time.Duration // per call, to widen race windows the way a real keychain does
+	settled int           // sets and gets that have returned, abandoned ones included
 }
 
 func newMem() *memBackend { return &memBackend{memoryBackend: newMemoryBackend()} }
 
 func (m *memBackend) set(service, account, value string) error {
+	defer m.settle()
 	time.Sleep(m.delay)
 	if m.block != nil {
 		<-m.block
@@ -54,11 +56,25 @@ func (m *memBackend) set(service, account, value string) error {
 }
 
 func (m *memBackend) get(service, account string) (string, error) {
+	defer m.settle()
 	if m.block != nil {
 		<-m.block
 	}
 	time.Sleep(m.delay)
 	return m.memoryBackend.get(service, account)
+}
+
+func (m *memBackend) settle() {
+	m.mu.Lock()
+	m.settled++
+	m.mu.Unlock()
+}
+
+// settledCalls is how many sets and gets have returned.
+func (m *memBackend) settledCalls() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.settled
 }
 
 func (m *memBackend) count() int {
