@@ -49,7 +49,7 @@ func TestOpenBrowserUsesBROWSER(t *testing.T) {
 	if err := openBrowser("/nonexistent/browser:'"+script+"' --flag", u); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		b, err := os.ReadFile(out)
 		if err == nil {

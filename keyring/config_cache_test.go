@@ -16,7 +16,7 @@ func TestConfigParsedOncePerChange(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
-	opts := Options{Service: "m365creds-test-cache", ConfigDir: dir, Backend: BackendMemory, Timeout: time.Second}
+	opts := Options{Service: "m365creds-test-cache", ConfigDir: dir, Backend: BackendMemory, Timeout: 10 * time.Second}
 	a, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestValidNameCharsMatchesPattern(t *testing.T) {
 // does not change what the next caller gets.
 func TestCachedConfigNotChangedByCallers(t *testing.T) {
 	t.Parallel()
-	s, err := Open(Options{Service: "m365creds-test-cache2", ConfigDir: t.TempDir(), Backend: BackendMemory, Timeout: time.Second})
+	s, err := Open(Options{Service: "m365creds-test-cache2", ConfigDir: t.TempDir(), Backend: BackendMemory, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

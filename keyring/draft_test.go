@@ -81,11 +81,11 @@ func TestDraftFileStore(t *testing.T) {
 func TestDraftPathPerService(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	wizard, err := Open(Options{ConfigDir: dir, Backend: BackendMemory, Timeout: time.Second})
+	wizard, err := Open(Options{ConfigDir: dir, Backend: BackendMemory, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo, err := Open(Options{Service: "m365creds-demo", ConfigDir: dir, Backend: BackendMemory, Timeout: time.Second})
+	demo, err := Open(Options{Service: "m365creds-demo", ConfigDir: dir, Backend: BackendMemory, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

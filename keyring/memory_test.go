@@ -56,7 +56,7 @@ func TestMemoryStoreKeepsSecretsOutOfFiles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(Options{Service: "m365creds-test-memory", ConfigDir: dir, Backend: BackendMemory, Timeout: time.Second})
+	s, err := Open(Options{Service: "m365creds-test-memory", ConfigDir: dir, Backend: BackendMemory, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestMemoryStoreKeepsSecretsOutOfFiles(t *testing.T) {
 		return nil
 	})
 
-	again, err := Open(Options{Service: "m365creds-test-memory", ConfigDir: dir, Backend: BackendMemory, Timeout: time.Second})
+	again, err := Open(Options{Service: "m365creds-test-memory", ConfigDir: dir, Backend: BackendMemory, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

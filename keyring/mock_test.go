@@ -28,7 +28,7 @@ func TestGoKeyringMock(t *testing.T) {
 	directRead = false // the mock replaces go-keyring only; a direct read would bypass it
 	gokeyring.MockInit()
 	ctx := context.Background()
-	s, err := Open(Options{Service: "m365creds-test-mock", ConfigDir: t.TempDir(), Backend: BackendKeychain, Timeout: time.Second})
+	s, err := Open(Options{Service: "m365creds-test-mock", ConfigDir: t.TempDir(), Backend: BackendKeychain, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,7 +85,7 @@ func (m *memBackend) count() int {
 
 func openWith(t *testing.T, dir string, b backend) *Store {
 	t.Helper()
-	s, err := Open(Options{Service: "m365creds-test", ConfigDir: dir, Backend: BackendFile, Timeout: 2 * time.Second})
+	s, err := Open(Options{Service: "m365creds-test", ConfigDir: dir, Backend: BackendFile, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

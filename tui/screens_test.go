@@ -602,7 +602,7 @@ func TestConsentEscCancels(t *testing.T) {
 	h.send("esc")
 	h.waitFor("Choose the Microsoft Graph permissions")
 	var err error
-	for range 50 { // closing is asynchronous (a Cmd)
+	for range 250 { // closing is asynchronous (a Cmd)
 		var lb *oauth.Loopback
 		if lb, err = oauth.ListenLoopback(d.Port); err == nil {
 			_ = lb.Close()
