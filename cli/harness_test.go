@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/internal/testkeychain"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth/simulator"
 )
@@ -79,7 +79,7 @@ func backends(t *testing.T, fn func(t *testing.T, backend keyring.Backend)) {
 
 func newHarness(t testing.TB, backend keyring.Backend) *harness {
 	t.Helper()
-	h := &harness{t: t, port: freePort(t), dir: t.TempDir(), backend: backend, browser: make(chan error, 4)}
+	h := &harness{t: t, port: testport.Free(), dir: t.TempDir(), backend: backend, browser: make(chan error, 4)}
 	redirect := "http://localhost:" + itoa(h.port) + "/"
 	far := time.Now().AddDate(1, 0, 0)
 	apps := []simulator.App{
@@ -149,16 +149,6 @@ func newHarness(t testing.TB, backend keyring.Backend) *harness {
 		},
 	}
 	return h
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -88,23 +89,13 @@ func followRedirect(authorizeURL string) error {
 	return resp.Body.Close()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // draft is a web-app draft for clientID with Graph scopes.
 func (f *fixture) draft(name, clientID string, scopes ...string) steps.Draft {
 	d := steps.NewDraft()
 	d.Profile, d.ClientID, d.Tenant, d.TenantID = name, clientID, testTenant, testTenant
 	d.ClientSecret = simulator.DemoSecretValue
 	d.SecretExpires = time.Now().AddDate(0, 6, 0)
-	d.Port = freePort(f.t)
+	d.Port = testport.Free()
 	if len(scopes) > 0 {
 		d.Scopes = scopes
 	}

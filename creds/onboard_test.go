@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -32,7 +33,7 @@ func vendorFixture(t *testing.T) (*fixture, keyring.Profile) {
 	t.Helper()
 	far := time.Now().AddDate(1, 0, 0)
 	vendorApp := simulator.App{ClientID: vendorClient, TenantID: vendorTenant, Name: "vendor", Audience: "multi",
-		RedirectURIs:           []string{"http://localhost:" + itoa(freePort(t)) + "/"},
+		RedirectURIs:           []string{"http://localhost:" + itoa(testport.Free()) + "/"},
 		Secrets:                []simulator.Secret{{ID: "66666666-6666-4666-8666-666666666666", Value: vendorSecret, Expires: far}, {ID: "77777777-7777-4777-8777-777777777777", Value: vendorSecret2, Expires: far}},
 		ApplicationPermissions: []string{"Mail.Read"}}
 	sim := simulator.New([]simulator.App{vendorApp}, simulator.DemoUsers())

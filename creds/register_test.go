@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
@@ -21,7 +22,7 @@ func graphFixture(t *testing.T, users ...simulator.User) *fixture {
 // newDraft is what the Account and Permissions steps leave for automatic registration.
 func newDraft(t *testing.T, scopes ...string) steps.Draft {
 	d := steps.NewDraft()
-	d.Profile, d.Tenant, d.Port = "auto", simulator.DemoTenantID, freePort(t)
+	d.Profile, d.Tenant, d.Port = "auto", simulator.DemoTenantID, testport.Free()
 	d.SecretExpires = time.Now().AddDate(0, 6, 0)
 	if len(scopes) > 0 {
 		d.Scopes = scopes

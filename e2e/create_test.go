@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/internal/testkeychain"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth/simulator"
 )
 
@@ -164,7 +165,7 @@ func TestAutomaticPathRefusedLandsInThePortalWalk(t *testing.T) {
 	sim.GrantAdminConsentIn(simulator.DemoTenantID, "14d82eec-204b-4c2f-b7e8-296a70dab67e")
 	sim.SetUsersCanRegisterApps(simulator.DemoTenantID, false)
 	env := append(simEnv(t, sim), "BROWSER="+browserScript(t), "TERM=xterm-256color", "SSH_CONNECTION=")
-	tm := startTerm(t, env, binary(t), "setup", "--port", strconv.Itoa(freePort(t)))
+	tm := startTerm(t, env, binary(t), "setup", "--port", strconv.Itoa(testport.Free()))
 	tm.waitFor(`Who will sign in`, 10*time.Second)
 	tm.keys("Right", "Down", "C-u")
 	tm.typeText("sales")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/internal/testkeychain"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth/simulator"
 )
 
@@ -44,7 +45,7 @@ func newWorld(t *testing.T, edit func(*simulator.App)) *world {
 	}
 	t.Cleanup(func() { _ = sim.Close() })
 	home := t.TempDir()
-	w := &world{t: t, sim: sim, base: base, home: home, port: freePort(t)}
+	w := &world{t: t, sim: sim, base: base, home: home, port: testport.Free()}
 	w.env = []string{
 		"M365CREDS_LOGIN_URL=" + base,
 		"M365CREDS_GRAPH_URL=" + base,
@@ -73,15 +74,6 @@ func browserScript(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // wizard starts `m365creds setup --port N` (the wizard, listening on a port of this test's own).

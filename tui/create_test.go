@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
@@ -39,7 +40,7 @@ func graphSim(t *testing.T, users ...simulator.User) (*simulator.Sim, oauth.Endp
 func createOpts(t *testing.T, ep oauth.Endpoints) Options {
 	t.Helper()
 	d := steps.NewDraft()
-	d.Port = freePort()
+	d.Port = testport.Free()
 	return Options{Draft: d, NoBrowser: true, Engine: &creds.Service{Store: fileStore(t, looseDir(t)), Endpoints: ep},
 		Demo: &Demo{SimulateBrowser: browser()}, PropagationBudget: 30 * time.Second}
 }

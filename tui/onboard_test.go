@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -37,7 +38,7 @@ type vendorWorld struct {
 
 func newVendorWorld(t *testing.T) *vendorWorld {
 	t.Helper()
-	port := freePort()
+	port := testport.Free()
 	s := sim(t, func(a *simulator.App) {
 		a.Audience = "multi"
 		a.RedirectURIs = []string{"http://localhost:" + strconv.Itoa(port) + "/"}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
 )
@@ -36,7 +37,7 @@ func TestRotateSurvivesGoingBack(t *testing.T) {
 	}
 	sec, _ := store.Secrets(t.Context(), "work")
 	d := steps.FromProfile(p, sec)
-	d.ClientSecret, d.Port = rotatedSecret, freePort()
+	d.ClientSecret, d.Port = rotatedSecret, testport.Free()
 	h := start(t, Options{Draft: d, Mode: steps.ModeRotate, Engine: &creds.Service{Store: store}})
 	h.waitFor("Secret Value")
 	h.send("enter")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth/simulator"
 	"github.com/m365creds/m365creds/steps"
 	"github.com/m365creds/m365creds/tui/launch"
@@ -90,7 +91,7 @@ func TestWholeWalkDemo(t *testing.T) {
 	sim(t, nil)
 	store := fileStore(t, t.TempDir())
 	d := steps.NewDraft()
-	d.Port = freePort()
+	d.Port = testport.Free()
 	demo := &Demo{ClientID: simulator.DemoClientID, TenantID: simulator.DemoTenantID,
 		SecretValue: simulator.DemoSecretValue, SecretID: simulator.DemoSecretID, SimulateBrowser: browser()}
 	h := start(t, Options{Draft: d, Engine: &creds.Service{Store: store}, Demo: demo, NoBrowser: true})

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/m365creds/m365creds/creds"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/keyring"
 	"github.com/m365creds/m365creds/oauth"
 	"github.com/m365creds/m365creds/oauth/simulator"
@@ -245,19 +246,8 @@ func readyDraft() steps.Draft {
 	d.TenantID = simulator.DemoTenantID
 	d.ClientSecret = simulator.DemoSecretValue
 	d.SecretExpires = frozen.AddDate(0, 6, 0)
-	d.Port = freePort()
+	d.Port = testport.Free()
 	return d
-}
-
-// freePort finds a loopback port nobody listens on, so parallel tests do not collide.
-func freePort() int {
-	lb, err := oauth.ListenLoopback(0)
-	if err != nil {
-		panic(err)
-	}
-	p := lb.Port()
-	_ = lb.Close()
-	return p
 }
 
 // browser plays a consenting user's browser: it loads the sign-in address and follows the
