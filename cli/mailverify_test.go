@@ -1,11 +1,12 @@
 package cli
 
 import (
-	"net"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/m365creds/m365creds/internal/mailtest"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/keyring"
 )
 
@@ -87,12 +88,7 @@ func TestVerifyMailExplainsRefusals(t *testing.T) {
 	expectContains(t, "stderr", r.stderr, "m365creds setup --profile graph")
 
 	// Nobody listening: a network failure, exit 6.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	_ = ln.Close()
+	closed := "127.0.0.1:" + strconv.Itoa(testport.Free())
 	r = h.run("", "verify", "mail", "--imap", "--mail-host", closed)
 	expectCode(t, r, ExitNetwork)
 	expectContains(t, "stderr", r.stderr, "Mail server unreachable", "993 for IMAP")

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth/simulator"
 )
 
@@ -246,14 +247,9 @@ func TestNetworkFaults(t *testing.T) {
 		}
 	})
 	t.Run("connection refused", func(t *testing.T) {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		dead := "http://" + ln.Addr().String()
-		ln.Close()
+		dead := "http://127.0.0.1:" + strconv.Itoa(testport.Free()) // nobody listens there
 		c := testClient(dead, app, nil)
-		err = c.CheckSecret(context.Background())
+		err := c.CheckSecret(context.Background())
 		var ne *NetworkError
 		if !errors.As(err, &ne) || Classify(err) != ClassNetwork || !strings.Contains(err.Error(), "refused") {
 			t.Fatalf("got %v", err)

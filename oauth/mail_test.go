@@ -6,11 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/m365creds/m365creds/internal/mailtest"
+	"github.com/m365creds/m365creds/internal/testport"
 	"github.com/m365creds/m365creds/oauth/simulator"
 )
 
@@ -180,13 +182,7 @@ func TestMailRefusalsAreDecoded(t *testing.T) {
 
 func TestMailNetworkFailures(t *testing.T) {
 	t.Parallel()
-	// A port nobody listens on.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	_ = ln.Close()
+	closed := "127.0.0.1:" + strconv.Itoa(testport.Free()) // nobody listens there
 	// A server that accepts and never speaks.
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
