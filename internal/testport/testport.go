@@ -9,8 +9,8 @@
 package testport
 
 import (
+	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"strconv"
@@ -42,13 +42,15 @@ func Free() int {
 func pick(bottom, top int) (int, bool) {
 	mu.Lock()
 	defer mu.Unlock()
-	start := rand.IntN(top - bottom)
+	// Test processes running side by side start their searches far apart.
+	start := os.Getpid() * 7919 % (top - bottom)
 	for i := range top - bottom {
 		p := bottom + (start+i)%(top-bottom)
 		if issued[p] {
 			continue
 		}
-		l, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		var lc net.ListenConfig
+		l, err := lc.Listen(context.Background(), "tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
 			continue
 		}
