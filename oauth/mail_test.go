@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,24 +181,41 @@ func TestMailRefusalsAreDecoded(t *testing.T) {
 	}
 }
 
-func TestMailNetworkFailures(t *testing.T) {
-	t.Parallel()
-	closed := "127.0.0.1:" + strconv.Itoa(testport.Free()) // nobody listens there
-	// A server that accepts and never speaks.
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
+// silentServer is the address of a server that accepts connections and never speaks.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = silent.Close() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
 	go func() {
 		for {
-			c, err := silent.Accept()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { _ = c.Close() })
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 		}
 	}()
+	return ln.Addr().String()
+}
+
+func TestMailNetworkFailures(t *testing.T) {
+	t.Parallel()
+	closed := "127.0.0.1:" + strconv.Itoa(testport.Free()) // nobody listens there
+	silent := silentServer(t)
 	sim, _ := testSim(t)
 	untrusted := mailtest.StartSMTP(t, sim, mailtest.Options{})
 	// Cleanups run once the parallel subtests below have ended.
@@ -212,10 +230,10 @@ func TestMailNetworkFailures(t *testing.T) {
 			return CheckIMAP(context.Background(), MailDial{Addr: closed, StepTimeout: time.Second}, "u@x.example", token)
 		},
 		"silent IMAP": func() error {
-			return CheckIMAP(context.Background(), MailDial{Addr: silent.Addr().String(), StepTimeout: 200 * time.Millisecond}, "u@x.example", token)
+			return CheckIMAP(context.Background(), MailDial{Addr: silent, StepTimeout: 200 * time.Millisecond}, "u@x.example", token)
 		},
 		"silent SMTP": func() error {
-			return CheckSMTP(context.Background(), MailDial{Addr: silent.Addr().String(), StepTimeout: 200 * time.Millisecond}, "u@x.example", token)
+			return CheckSMTP(context.Background(), MailDial{Addr: silent, StepTimeout: 200 * time.Millisecond}, "u@x.example", token)
 		},
 		"untrusted certificate": func() error {
 			return CheckSMTP(context.Background(), MailDial{Addr: untrusted.Addr, TLS: &tls.Config{MinVersion: tls.VersionTLS12}, StepTimeout: time.Second}, "u@x.example", token)
@@ -239,24 +257,11 @@ func TestMailNetworkFailures(t *testing.T) {
 
 func TestMailCheckStopsWhenCancelled(t *testing.T) {
 	t.Parallel()
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = silent.Close() })
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { _ = c.Close() })
-		}
-	}()
+	silent := silentServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
-	err = CheckIMAP(ctx, MailDial{Addr: silent.Addr().String(), StepTimeout: 10 * time.Second}, "u@x.example", "sim-at.cancelled-check-token")
+	err := CheckIMAP(ctx, MailDial{Addr: silent, StepTimeout: 10 * time.Second}, "u@x.example", "sim-at.cancelled-check-token")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
