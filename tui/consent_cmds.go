@@ -43,14 +43,20 @@ type (
 func consentCmd(ctx context.Context, attempt int, engine *creds.Service, req creds.ConsentRequest, events chan creds.Event) tea.Cmd {
 	return func() tea.Msg {
 		defer close(events)
-		req.Events = func(ev creds.Event) {
-			select {
-			case events <- ev:
-			case <-ctx.Done():
-			}
-		}
+		req.Events = sendUntilDone(ctx, events)
 		res, err := engine.Consent(ctx, req)
 		return consentDoneMsg{attempt, res, err}
+	}
+}
+
+// sendUntilDone is an engine's event callback that hands each event to the screen's
+// listener, and drops it once ctx is done: the screen has gone and nobody reads any more.
+func sendUntilDone[E any](ctx context.Context, events chan<- E) func(E) {
+	return func(ev E) {
+		select {
+		case events <- ev:
+		case <-ctx.Done():
+		}
 	}
 }
 

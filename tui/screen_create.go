@@ -134,12 +134,7 @@ func (s *createScreen) start(c *shared) tea.Cmd {
 	engine, attempt := c.opts.Engine, s.attempt
 	run := func() tea.Msg {
 		defer close(events)
-		req.Events = func(ev creds.Event) {
-			select {
-			case events <- ev:
-			case <-ctx.Done():
-			}
-		}
+		req.Events = sendUntilDone(ctx, events)
 		reg, err := engine.Register(ctx, req)
 		return createDoneMsg{attempt, reg, err}
 	}

@@ -318,12 +318,7 @@ func (s *onboardScreen) start(c *shared) tea.Cmd {
 	req := creds.OnboardRequest{Vendor: vendor, Tenant: clean, Wait: c.opts.OnboardWait, PollEvery: c.opts.OnboardPoll}
 	run := func() tea.Msg {
 		defer close(events)
-		req.Events = func(ev creds.OnboardEvent) {
-			select {
-			case events <- ev:
-			case <-ctx.Done():
-			}
-		}
+		req.Events = sendUntilDone(ctx, events)
 		res, err := engine.Onboard(ctx, req)
 		return onboardDoneMsg{attempt: attempt, res: res, err: err}
 	}
