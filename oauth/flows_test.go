@@ -53,14 +53,7 @@ func TestBrowserFlowEndToEnd(t *testing.T) {
 	if strings.Contains(p.body, cb.Code) {
 		t.Error("the browser page shows the code")
 	}
-	code, err := req.CodeFrom(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := c.Exchange(context.Background(), req, code)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := redeem(t, c, req, cb)
 	if tok.AccessToken == "" || tok.RefreshToken == "" || tok.IDToken == "" || tok.Expiry.Before(time.Now()) {
 		t.Fatalf("incomplete token: %+v", tok)
 	}
@@ -164,14 +157,7 @@ func TestPasteFlow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, err := req.CodeFrom(cb)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tok, err := c.Exchange(context.Background(), req, code)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tok := redeem(t, c, req, cb)
 			if tok.RefreshToken == "" {
 				t.Error("no refresh token")
 			}
@@ -507,15 +493,7 @@ func signIn(t *testing.T, c *Client, scopes []string) *Token {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := req.CodeFrom(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := c.Exchange(context.Background(), req, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return redeem(t, c, req, cb)
 }
 
 func TestRefreshRotation(t *testing.T) {

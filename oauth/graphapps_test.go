@@ -63,15 +63,7 @@ func browserSignIn(t *testing.T, c *Client, scopes []string, upn string) *Token 
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	code, err := req.CodeFrom(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := c.Exchange(context.Background(), req, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return redeem(t, c, req, cb)
 }
 
 // bootstrap signs upn in to Graph Command Line Tools in the demo tenant, as a public client

@@ -147,6 +147,20 @@ func goroutineCheck(t *testing.T) func() {
 	}
 }
 
+// redeem turns the sign-in's callback into tokens: the code it carries, exchanged by c.
+func redeem(t testing.TB, c *Client, req *AuthRequest, cb Callback) *Token {
+	t.Helper()
+	code, err := req.CodeFrom(cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.Exchange(context.Background(), req, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
