@@ -193,13 +193,7 @@ func TestAutomaticPathRefusedLandsInThePortalWalk(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor(`API permissions ›`, 5*time.Second)
 	tm.keys("Enter")
-	tm.waitFor(`Press enter to save`, 30*time.Second)
-	tm.keys("Enter")
-	tm.waitFor(`Press enter to finish`, 10*time.Second)
-	tm.keys("Enter")
-	if code := tm.exitCode(10 * time.Second); code != 0 {
-		t.Fatalf("setup exit %d:\n%s", code, tm.screen())
-	}
+	tm.saveAndQuit(30*time.Second, `Press enter to finish`)
 	out, _, code := run(t, env, "", "status")
 	if code != 0 || !strings.Contains(out, "sales") {
 		t.Fatalf("status after the portal walk: exit %d\n%s", code, out)

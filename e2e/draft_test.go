@@ -84,13 +84,7 @@ func TestCtrlCKeepsTheDraftAndTheNextRunResumes(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor(`API permissions ›`, 5*time.Second)
 	tm.keys("Enter")
-	tm.waitFor(`Press enter to save`, 20*time.Second)
-	tm.keys("Enter")
-	tm.waitFor(`Saved profile contoso`, 10*time.Second)
-	tm.keys("Enter")
-	if code := tm.exitCode(10 * time.Second); code != 0 {
-		t.Fatalf("wizard exit %d:\n%s", code, tm.screen())
-	}
+	tm.saveAndQuit(20*time.Second, `Saved profile contoso`)
 
 	token, stderr, code := run(t, w.env, "", "token", "contoso")
 	if code != 0 || !strings.HasPrefix(strings.TrimSpace(token), "sim-at.") {

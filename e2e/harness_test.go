@@ -185,6 +185,19 @@ func (tm *term) exitCode(timeout time.Duration) int {
 	return code
 }
 
+// saveAndQuit takes the wizard from its Consent step through Save to its end: it waits up to
+// waitSave for the Save step, saves, waits for saved (a pattern), and leaves with exit 0.
+func (tm *term) saveAndQuit(waitSave time.Duration, saved string) {
+	tm.t.Helper()
+	tm.waitFor(`Press enter to save`, waitSave)
+	tm.keys("Enter")
+	tm.waitFor(saved, 10*time.Second)
+	tm.keys("Enter")
+	if code := tm.exitCode(10 * time.Second); code != 0 {
+		tm.t.Fatalf("exit %d:\n%s", code, tm.screen())
+	}
+}
+
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // run runs the binary outside tmux, for the script-facing commands (token, status).

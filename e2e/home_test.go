@@ -18,13 +18,7 @@ func TestHomeScreenVerifyRotateDelete(t *testing.T) {
 	})
 	setup := w.wizard()
 	w.walkToConsent(setup, simulator.DemoSecretValue)
-	setup.waitFor(`Press enter to save`, 20*time.Second)
-	setup.keys("Enter")
-	setup.waitFor(`Saved profile e2e`, 10*time.Second)
-	setup.keys("Enter")
-	if code := setup.exitCode(10 * time.Second); code != 0 {
-		t.Fatalf("setup exit %d", code)
-	}
+	setup.saveAndQuit(20*time.Second, `Saved profile e2e`)
 
 	tm := startTerm(t, w.env, binary(t))
 	screen := tm.waitFor(`Your profiles`, 10*time.Second)

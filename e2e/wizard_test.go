@@ -300,13 +300,7 @@ func TestPasteFlow(t *testing.T) {
 	}
 	tm.paste(landed)
 	tm.keys("Enter")
-	tm.waitFor(`Press enter to save`, 15*time.Second)
-	tm.keys("Enter")
-	tm.waitFor(`Saved profile e2e`, 10*time.Second)
-	tm.keys("Enter")
-	if code := tm.exitCode(10 * time.Second); code != 0 {
-		t.Fatalf("exit %d", code)
-	}
+	tm.saveAndQuit(15*time.Second, `Saved profile e2e`)
 }
 
 // (f) the device code flow: the user reads the code off the screen and enters it elsewhere.
@@ -414,13 +408,7 @@ func TestRotateWizard(t *testing.T) {
 	w.sim.SetAccessTokenLifetime(time.Minute)
 	setup := w.wizard()
 	w.walkToConsent(setup, simulator.DemoSecretValue)
-	setup.waitFor(`Press enter to save`, 20*time.Second)
-	setup.keys("Enter")
-	setup.waitFor(`Saved profile e2e`, 10*time.Second)
-	setup.keys("Enter")
-	if code := setup.exitCode(10 * time.Second); code != 0 {
-		t.Fatalf("setup exit %d", code)
-	}
+	setup.saveAndQuit(20*time.Second, `Saved profile e2e`)
 
 	tm := startTerm(t, w.env, binary(t), "rotate", "e2e")
 	tm.waitFor(`Add a new client secret`, 10*time.Second)
